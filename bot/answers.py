@@ -1,0 +1,74 @@
+"""Compose what the bot says from what it understood: plain answer first, then the clause, then a next step."""
+from __future__ import annotations
+
+from bot.types import Choice, Intent, Quote, Reply, Understanding
+from knowledge.model import Clause, KnowledgeBase
+
+FLOW_CHOICE_PREFIX = "flow:"
+
+
+class Answers:
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.t = kb.texts
+        self.primary = kb.primary
+        self._examples = self.t.table("flow_examples")
+
+    def reply(self, understanding: Understanding, limit: int = 0) -> Reply:
+        notes = (self.t("too_long", limit=limit),) if understanding.truncated else ()
+        intent = understanding.intent
+        if understanding.small_talk == "empty":
+            return Reply(self.t("empty", policy_title=self.primary.title), notes=notes)
+        if intent is Intent.HELP:
+            return Reply(self.t("help", policy_title=self.primary.title, flow_list=self._flow_list()), notes=notes)
+        if understanding.small_talk == "thanks":
+            return Reply(self.t("thanks"), notes=notes)
+        if intent is Intent.GREETING:
+            return Reply(self.t("greeting", policy_title=self.primary.title), notes=notes)
+        if intent is Intent.FALLBACK:
+            contact = self.primary.contact
+            return Reply(
+                self.t("fallback", policy_title=self.primary.title, contact_name=contact.name, contact_email=contact.email),
+                notes=notes,
+            )
+        clauses = [c for c in (self.kb.clause(ref) for ref in understanding.clauses) if c is not None]
+        if intent is Intent.ANSWER:
+            return self._answer(clauses, notes)
+        return self._flow_recognised(intent.value, clauses, notes)
+
+    def _answer(self, clauses: list[Clause], notes: tuple[str, ...]) -> Reply:
+        first = clauses[0]
+        next_step, choices = self._next_step(first)
+        return Reply(
+            first.summary,
+            tuple(self.quote(c) for c in clauses),
+            next_step,
+            choices,
+            notes,
+            self.t("also_relevant"),
+        )
+
+    def _flow_recognised(self, flow_id: str, clauses: list[Clause], notes: tuple[str, ...]) -> Reply:
+        flow = self.kb.flows[flow_id]
+        contact = self.primary.contact
+        lead = self.t("flow_recognised", flow_title_lower=flow.title[0].lower() + flow.title[1:])
+        pending = self.t("flow_pending", contact_name=contact.name, contact_email=contact.email)
+        return Reply(lead, tuple(self.quote(c) for c in clauses), pending, (), notes, self.t("also_relevant"))
+
+    def _next_step(self, clause: Clause) -> tuple[str, tuple[Choice, ...]]:
+        step = clause.next_step
+        if step is None:
+            return "", ()
+        if step.text:
+            return self.t("next_step", text=step.text), ()
+        flow = self.kb.flows[step.flow]
+        offer = self.t("flow_offer", offer=flow.offer, example=self._examples[flow.id])
+        return self.t("next_step", text=offer), (Choice(flow.offer, FLOW_CHOICE_PREFIX + flow.id),)
+
+    def quote(self, clause: Clause) -> Quote:
+        document = self.kb.document(clause.document_id)
+        section = self.t("section_label", section_number=clause.section.number, section_title=clause.section.title)
+        return Quote(self.kb.citation_id(clause), document.title, section, clause.text)
+
+    def _flow_list(self) -> str:
+        return "\n".join(f'- {flow.title.lower()}: "{self._examples[flow.id]}"' for flow in self.kb.flows.values())

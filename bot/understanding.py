@@ -13,6 +13,7 @@ MAX_CHARS = 4000  # longer messages are read up to here
 MAX_TOKENS = 800
 QUESTION_AUXILIARIES = frozenset({"do", "does", "did", "should", "would", "will", "shall", "must", "why", "how"})
 SHORT_REQUEST_WORDS = 4
+OPENERS = frozenset({"please", "pls", "plz", "ok", "okay", "so", "right", "i", "we", "just", "quickly", "kindly"})
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Thresholds:
     coverage_plain: float = 0.6  # it does not: the clause must account for most of it,
     strong_score: float = 10.0  # unless the clause matches it strongly
     coverage_strong: float = 0.3  # and still accounts for this much
+    coverage_anchored_strong: float = 0.15  # a long message about social media with a strong match
     min_score: float = 1.5
     second_ratio: float = 0.8  # cite a second clause scoring within this share of the first
 
@@ -100,10 +102,16 @@ class Understander:
         for start, _ in self._request.spans(words):
             if start == 0 or words[start - 1] not in QUESTION_AUXILIARIES:
                 return True
-        content = [w for w in words if w not in self._fillers]
-        if recogniser.starts_with_action(content):
+        if recogniser.starts_with_action(self._without_openers(words)):
             return True
         return len(words) <= SHORT_REQUEST_WORDS and not self._question.starts(words)
+
+    def _without_openers(self, words: list[str]) -> list[str]:
+        """The message after a greeting or "please" at its start: "hi, please report..." starts with "report"."""
+        i = 0
+        while i < len(words) and (words[i] in OPENERS or self._smalltalk["greeting"].starts(words[i : i + 1])):
+            i += 1
+        return words[i:]
 
     def _cited(self, analysis: Analysis, hits: list[Hit]) -> list[Hit]:
         good = [h for h in hits if self._answers(analysis, h)]
@@ -115,9 +123,10 @@ class Understander:
         t = self.thresholds
         if hit.score < t.min_score:
             return False
+        strong = hit.score >= t.strong_score
         if analysis.anchored:
-            return hit.coverage >= t.coverage_anchored
-        return hit.coverage >= t.coverage_plain or (hit.score >= t.strong_score and hit.coverage >= t.coverage_strong)
+            return hit.coverage >= t.coverage_anchored or (strong and hit.coverage >= t.coverage_anchored_strong)
+        return hit.coverage >= t.coverage_plain or (strong and hit.coverage >= t.coverage_strong)
 
     @staticmethod
     def _confidence(hit: Hit) -> float:

@@ -140,25 +140,28 @@ class Analyzer:
             tokens = fixed
         stems = [self.stem(t) for t in tokens]
         features: list[Feature] = []
+        seen: set[str] = set()  # a word or concept said twice means no more the second time
         anchored = False
-        unit = 0
         i = 0
         while i < len(tokens):
             concept, length = self._match(tokens, stems, i)
             if concept is not None and length == 1 and tokens[i] in self.stopwords and (tokens[i],) not in self._exact:
                 concept = None  # "use" is a stopword, even though it stems like the form "uses"
             if concept is not None:
-                features.append(Feature(CONCEPT_PREFIX + concept, 1.0, unit))
-                features.extend(Feature(CONCEPT_PREFIX + b, BROADER_WEIGHT, unit) for b in self._broader[concept])
-                anchored = anchored or concept in self._anchors
-                unit += 1
+                term = CONCEPT_PREFIX + concept
+                if term not in seen:
+                    seen.add(term)
+                    unit = len(seen)
+                    features.append(Feature(term, 1.0, unit))
+                    features.extend(Feature(CONCEPT_PREFIX + b, BROADER_WEIGHT, unit) for b in self._broader[concept])
+                    anchored = anchored or concept in self._anchors
                 i += length
                 continue
-            if tokens[i] not in self.stopwords and stems[i] not in self.stopwords:
-                features.append(Feature(stems[i], 1.0, unit))
-                unit += 1
+            if tokens[i] not in self.stopwords and stems[i] not in self.stopwords and stems[i] not in seen:
+                seen.add(stems[i])
+                features.append(Feature(stems[i], 1.0, len(seen)))
             i += 1
-        return Analysis(tuple(tokens), tuple(features), unit, anchored, tuple(corrections))
+        return Analysis(tuple(tokens), tuple(features), len(seen), anchored, tuple(corrections))
 
     def _match(self, tokens: list[str], stems: list[str], start: int) -> tuple[str | None, int]:
         for length in range(min(self._max_phrase, len(stems) - start), 0, -1):

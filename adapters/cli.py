@@ -1,0 +1,101 @@
+"""`policybot`: ask a question, chat in the terminal, check the knowledge base."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.bootstrap import build_bot, knowledge_dir
+from bot.core import PolicyBot
+from bot.types import Incoming
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policybot", description="Staff guidance on council policy, with citations.")
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    ask = commands.add_parser("ask", help="answer one question (or, with --json, one per line of standard input)")
+    ask.add_argument("question", nargs="*", help="the question; with --json and no question, read standard input")
+    ask.add_argument("--json", action="store_true", help="write one JSON object per question")
+    ask.set_defaults(run=_ask)
+
+    chat = commands.add_parser("chat", help="talk to the bot in the terminal")
+    chat.set_defaults(run=_chat)
+
+    kb = commands.add_parser("kb", help="knowledge base tools")
+    kb_commands = kb.add_subparsers(metavar="KB_COMMAND")
+    check = kb_commands.add_parser("check", help="validate the knowledge base files")
+    check.add_argument("directory", nargs="?", type=Path, help="knowledge directory (default: the built-in one)")
+    check.set_defaults(run=_kb_check)
+    return parser
+
+
+def _ask(args: argparse.Namespace) -> int:
+    bot = build_bot()
+    if args.json:
+        questions = [" ".join(args.question)] if args.question else (line.rstrip("\r\n") for line in sys.stdin)
+        for question in questions:
+            print(json.dumps(answer_record(bot, question), ensure_ascii=False), flush=True)
+        return 0
+    if not args.question:
+        print("policybot ask: give a question, for example: policybot ask \"can I use my work email for twitter?\"",
+              file=sys.stderr)
+        return 2
+    outcome = bot.handle(Incoming("cli", "cli", "cli", " ".join(args.question)))
+    print("\n\n".join(reply.text for reply in outcome.replies))
+    return 0
+
+
+def answer_record(bot: PolicyBot, question: str) -> dict:
+    """The stable JSON interface: other tools score the bot with it."""
+    outcome = bot.handle(Incoming("cli", "cli", "cli", question))
+    u = outcome.understanding
+    return {
+        "question": question,
+        "intent": u.intent.value,
+        "clauses": list(u.clauses),
+        "confidence": u.confidence,
+        "text": "\n\n".join(reply.text for reply in outcome.replies),
+    }
+
+
+def _chat(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    from adapters.console import ConsoleChat
+
+    return ConsoleChat(build_bot()).run(stdin or sys.stdin, stdout or sys.stdout)
+
+
+def _kb_check(args: argparse.Namespace) -> int:
+    import knowledge
+
+    directory = args.directory or knowledge_dir()
+    problems = knowledge.check(directory)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if errors:
+        print(f"{errors} error(s), {warnings} warning(s) in {directory}")
+        return 1
+    kb = knowledge.load(directory)
+    print(f"ok: {len(kb.documents)} document(s), {len(kb.clauses)} clauses, {len(kb.flows)} flows, "
+          f"{len(kb.lexicon.concepts)} concepts; {warnings} warning(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

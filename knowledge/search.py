@@ -8,6 +8,7 @@ answer from a question the policy does not cover.
 """
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -113,7 +114,7 @@ class ClauseIndex:
                 scores[i] += feature.weight * weight
         for i, similarity in self._ask_similarity(analysis).items():
             scores[i] += self.ask_weight * similarity
-        best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        best = heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], kv[0]))
         return [Hit(self.clauses[i], score, self.coverage(analysis, i)) for i, score in best]
 
     def coverage(self, analysis: Analysis, i: int) -> float:

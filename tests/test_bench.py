@@ -1,0 +1,25 @@
+"""The benchmark script keeps working (its figures are for the README, not asserted here)."""
+from bench import answers as bench
+
+from tests.conftest import ROOT
+
+
+def test_the_benchmark_prints_both_systems_and_the_scale_table(capsys, tmp_path):
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        '- {q: "can I accept a friend request from a tenant", gold: ["7.5"]}\n'
+        '- {q: "where is the canteen", gold: [], intents: [fallback]}\n'
+        '- {q: "report a mistaken post", gold: [], intents: [report_mistake]}\n'
+    )
+    assert bench.main([str(questions), "--scale", "153", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| q.yaml | policybot | 3 | 100.0% |" in out
+    assert "| q.yaml | BM25 baseline | 3 |" in out
+    assert "\n| 53 | 1 |" in out and "\n| 153 | 3 |" in out
+
+
+def test_the_own_question_sets_are_well_formed():
+    for name in ("questions-own.yaml", "questions-holdout.yaml"):
+        cases = bench.load_cases(ROOT / "bench" / name)
+        assert len(cases) >= 25
+        assert all(c.intents for c in cases)

@@ -1,0 +1,101 @@
+"""The command line as people and scoring tools use it: real processes, real standard input and output."""
+import json
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+from tests.conftest import ROOT
+
+INTENTS = {"answer", "fallback", "report_mistake", "request_account", "report_bullying", "help", "greeting"}
+
+
+def policybot(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "adapters.cli", *args],
+        input=stdin, capture_output=True, text=True, encoding="utf-8", cwd=ROOT, timeout=60,
+    )
+
+
+def test_the_policybot_command_is_installed():
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts.get("policybot") == "adapters.cli:main"
+
+
+def test_ask_prints_the_answer_as_a_person_reads_it():
+    result = policybot("ask", "can I sign up to instagram with my work email?")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("No. Don't use your council email address")
+    assert "7.7 (Social Media Policy, Section 7: Personal use of social media)" in result.stdout
+    assert "> Do not use council email addresses" in result.stdout
+
+
+def test_ask_without_a_question_explains_itself():
+    result = policybot("ask")
+    assert result.returncode == 2
+    assert "give a question" in result.stderr
+
+
+def test_ask_json_writes_one_object_per_input_line_in_order():
+    questions = [
+        "can I friend a tenant on facebook",
+        "",
+        "where do I park my bike",
+        "I need to report a post I put up by mistake",
+        "hello",
+        "help",
+        "i want to request a new twitter account for the museum",
+        "i'm being bullied online by a colleague and want to report it",
+    ]
+    result = policybot("ask", "--json", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in records] == questions
+    for record in records:
+        assert set(record) == {"question", "intent", "clauses", "confidence", "text"}
+        assert record["intent"] in INTENTS
+        assert 0.0 <= record["confidence"] <= 1.0
+        assert isinstance(record["clauses"], list) and record["text"]
+    assert [r["intent"] for r in records] == [
+        "answer", "help", "fallback", "report_mistake", "greeting", "help", "request_account", "report_bullying",
+    ]
+    assert records[0]["clauses"][0] == "7.5"
+    assert records[2]["clauses"] == []
+    assert records[3]["clauses"] == ["8.2"]
+
+
+def test_ask_json_keeps_unicode_readable_and_one_line_per_record():
+    result = policybot("ask", "--json", stdin="does the policy cover whatsapp? 🙂\n")
+    record = json.loads(result.stdout)
+    assert record["question"] == "does the policy cover whatsapp? 🙂"
+    assert record["clauses"] == ["3.3"]
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_chat_is_a_conversation_in_the_terminal():
+    result = policybot("chat", stdin="hi\ncan I accept a friend request from a tenant?\nthanks\nquit\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "ask me about the Social Media Policy" in out
+    assert "you> can I accept a friend request from a tenant?" in out
+    assert "7.5 (Social Media Policy, Section 7: Personal use of social media)" in out
+    assert out.index("Hello!") < out.index("7.5 (") < out.index("You're welcome")
+    assert out.rstrip().endswith("Goodbye.")
+
+
+def test_chat_offers_numbered_choices_and_a_number_picks_one():
+    result = policybot("chat", stdin="I tweeted from the council account by mistake, what should I do?\n1\n")
+    out = result.stdout
+    assert "[1] Report the mistake" in out
+    assert "You want to report a mistaken post" in out
+
+
+def test_chat_ends_cleanly_at_end_of_input():
+    result = policybot("chat", stdin="")
+    assert result.returncode == 0
+    assert "Goodbye." in result.stdout
+
+
+def test_kb_check_from_the_command_line():
+    result = policybot("kb", "check")
+    assert result.returncode == 0
+    assert result.stdout.startswith("ok: 1 document(s), 53 clauses")

@@ -5,8 +5,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
-
 from bot.bootstrap import build_bot, knowledge_dir
 from bot.core import PolicyBot
 from bot.types import Incoming
@@ -55,8 +53,7 @@ def _ask(args: argparse.Namespace) -> int:
         print("policybot ask: give a question, for example: policybot ask \"can I use my work email for twitter?\"",
               file=sys.stderr)
         return 2
-    outcome = bot.handle(Incoming("cli", "cli", "cli", " ".join(args.question)))
-    print("\n\n".join(reply.text for reply in outcome.replies))
+    print(bot.handle(Incoming("cli", "cli", "cli", " ".join(args.question))).text)
     return 0
 
 
@@ -69,29 +66,28 @@ def answer_record(bot: PolicyBot, question: str) -> dict:
         "intent": u.intent.value,
         "clauses": list(u.clauses),
         "confidence": u.confidence,
-        "text": "\n\n".join(reply.text for reply in outcome.replies),
+        "text": outcome.text,
     }
 
 
-def _chat(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def _chat(args: argparse.Namespace) -> int:
     from adapters.console import ConsoleChat
 
-    return ConsoleChat(build_bot()).run(stdin or sys.stdin, stdout or sys.stdout)
+    return ConsoleChat(build_bot()).run()
 
 
 def _kb_check(args: argparse.Namespace) -> int:
     import knowledge
 
     directory = args.directory or knowledge_dir()
-    problems = knowledge.check(directory)
+    kb, problems = knowledge.read(directory)
     for problem in problems:
         print(problem)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    if errors:
+    if kb is None:
         print(f"{errors} error(s), {warnings} warning(s) in {directory}")
         return 1
-    kb = knowledge.load(directory)
     print(f"ok: {len(kb.documents)} document(s), {len(kb.clauses)} clauses, {len(kb.flows)} flows, "
           f"{len(kb.lexicon.concepts)} concepts; {warnings} warning(s)")
     return 0

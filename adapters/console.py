@@ -37,7 +37,8 @@ class ConsoleChat:
         self.choices = tuple(c for reply in outcome.replies for c in reply.choices)
         return "\n\n".join(render(reply) for reply in outcome.replies)
 
-    def run(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    def run(self, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+        stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
         interactive = stdin.isatty()
         title = self.bot.kb.primary.title
         print(f"policybot: ask me about the {title}. Type \"help\" for ideas, \"quit\" to leave.", file=stdout)

@@ -97,12 +97,13 @@ def correct(case: Case, p: Prediction) -> bool:
     return True
 
 
-def score(cases: list[Case], predictions: list[Prediction]) -> dict[str, float]:
+def score(cases: list[Case], predictions: list[Prediction], timed: list[Prediction]) -> dict[str, float]:
+    """Quality from one prediction per case; times from every timed run."""
     in_scope = [(c, p) for c, p in zip(cases, predictions) if c.gold]
     expected_fb = [c.intents == ("fallback",) for c in cases]
     said_fb = [p.intent == "fallback" for p in predictions]
     true_fb = sum(e and s for e, s in zip(expected_fb, said_fb))
-    times = sorted(p.seconds for p in predictions)
+    times = sorted(p.seconds for p in timed)
     return {
         "overall": _share(sum(correct(c, p) for c, p in zip(cases, predictions)), len(cases)),
         "first": _share(sum(bool(p.ranked) and p.ranked[0] in c.gold for c, p in in_scope), len(in_scope)),
@@ -118,22 +119,14 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else float("nan")
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
+def _percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def run(system, cases: list[Case], repeat: int) -> tuple[dict[str, float], list[Prediction]]:
     runs = [[system.predict(c.q) for c in cases] for _ in range(repeat)]
-    predictions = [
-        Prediction(p.intent, p.clauses, p.ranked, min(r[i].seconds for r in runs)) for i, p in enumerate(runs[0])
-    ]
-    timed = [p for r in runs for p in r]
-    metrics = score(cases, predictions)
-    times = sorted(p.seconds for p in timed)
-    metrics["median_ms"] = statistics.median(times) * 1000
-    metrics["p99_ms"] = _percentile(times, 0.99) * 1000
-    return metrics, predictions
+    predictions = runs[0]
+    return score(cases, predictions, [p for r in runs for p in r]), predictions
 
 
 def quality_table(results: list[tuple[str, str, int, dict[str, float]]]) -> str:

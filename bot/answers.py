@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.types import Choice, Intent, Quote, Reply, Understanding
+from bot.understanding import MAX_CHARS
 from knowledge.model import Clause, KnowledgeBase
 
 FLOW_CHOICE_PREFIX = "flow:"
@@ -14,8 +15,8 @@ class Answers:
         self.primary = kb.primary
         self._examples = self.t.table("flow_examples")
 
-    def reply(self, understanding: Understanding, limit: int = 0) -> Reply:
-        notes = (self.t("too_long", limit=limit),) if understanding.truncated else ()
+    def reply(self, understanding: Understanding) -> Reply:
+        notes = (self.t("too_long", limit=MAX_CHARS),) if understanding.truncated else ()
         intent = understanding.intent
         if understanding.small_talk == "empty":
             return Reply(self.t("empty", policy_title=self.primary.title), notes=notes)

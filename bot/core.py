@@ -5,7 +5,7 @@ import unicodedata
 
 from bot.answers import FLOW_CHOICE_PREFIX, Answers
 from bot.types import Incoming, Intent, Outcome, Understanding
-from bot.understanding import MAX_CHARS, Understander
+from bot.understanding import Understander
 from knowledge.model import KnowledgeBase
 
 
@@ -30,13 +30,11 @@ class PolicyBot:
             understanding = self._understand_action(incoming.action)
         else:
             understanding = self.understand(incoming.text)
-        return Outcome(understanding, (self.answers.reply(understanding, MAX_CHARS),))
+        return Outcome(understanding, (self.answers.reply(understanding),))
 
     def _understand_action(self, action: str) -> Understanding:
         if action.startswith(FLOW_CHOICE_PREFIX):
-            flow = self.kb.flows.get(action[len(FLOW_CHOICE_PREFIX):])
-            if flow is not None:
-                clause = self.kb.clause(flow.clause)
-                cited = (self.kb.citation_id(clause),) if clause else ()
-                return Understanding(Intent(flow.id), cited, 1.0)
+            chosen = self.understander.chosen_flow(action[len(FLOW_CHOICE_PREFIX) :])
+            if chosen is not None:
+                return chosen
         return Understanding(Intent.HELP, confidence=1.0, small_talk="help")

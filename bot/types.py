@@ -50,7 +50,7 @@ class Reply:
     next_step: str = ""
     choices: tuple[Choice, ...] = ()
     notes: tuple[str, ...] = ()
-    also_label: str = "Also relevant:"
+    also_label: str = ""  # heads the second quote; from the text catalog
 
     @property
     def text(self) -> str:
@@ -83,3 +83,7 @@ class Outcome:
     understanding: Understanding
     replies: tuple[Reply, ...] = ()
     notifications: tuple = field(default=())
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(reply.text for reply in self.replies)

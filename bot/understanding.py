@@ -13,7 +13,6 @@ MAX_CHARS = 4000  # longer messages are read up to here
 MAX_TOKENS = 800
 QUESTION_AUXILIARIES = frozenset({"do", "does", "did", "should", "would", "will", "shall", "must", "why", "how"})
 SHORT_REQUEST_WORDS = 4
-OPENERS = frozenset({"please", "pls", "plz", "ok", "okay", "so", "right", "i", "we", "just", "quickly", "kindly"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,7 @@ class Understander:
         self._fillers = lex.smalltalk_fillers | lex.stopwords
         self._request = Phrases(lex.framing.get("request", ()))
         self._question = Phrases(lex.framing.get("question", ()))
+        self._openers = frozenset(lex.framing.get("openers", ()))
         self._flows = [_FlowRecogniser(flow, self.analyzer, set(lex.concepts)) for flow in kb.flows.values()]
 
     def understand(self, text: str) -> Understanding:
@@ -58,15 +58,7 @@ class Understander:
         ranked = tuple(self.kb.citation_id(h.clause) for h in hits)
         flow = self._flow_request(words, analysis)
         if flow is not None:
-            clause = self.kb.clause(flow.clause)
-            return Understanding(
-                Intent(flow.id),
-                (self.kb.citation_id(clause),) if clause else (),
-                0.9,
-                ranked,
-                truncated,
-                analysis.corrections,
-            )
+            return Understanding(Intent(flow.id), self._flow_clauses(flow), 0.9, ranked, truncated, analysis.corrections)
         cited = self._cited(analysis, hits)
         if not cited:
             confidence = 1.0 - (self._confidence(hits[0]) if hits else 0.0)
@@ -79,6 +71,15 @@ class Understander:
             truncated,
             analysis.corrections,
         )
+
+    def chosen_flow(self, flow_id: str) -> Understanding | None:
+        """A flow the person picked from the choices offered; None if there is no such flow."""
+        flow = self.kb.flows.get(flow_id)
+        return Understanding(Intent(flow.id), self._flow_clauses(flow), 1.0) if flow else None
+
+    def _flow_clauses(self, flow: Flow) -> tuple[str, ...]:
+        clause = self.kb.clause(flow.clause)
+        return (self.kb.citation_id(clause),) if clause else ()
 
     def _small_talk(self, words: list[str]) -> str | None:
         """The kind of small talk ("help", "thanks", "greeting") if that is all the message is."""
@@ -109,7 +110,7 @@ class Understander:
     def _without_openers(self, words: list[str]) -> list[str]:
         """The message after a greeting or "please" at its start: "hi, please report..." starts with "report"."""
         i = 0
-        while i < len(words) and (words[i] in OPENERS or self._smalltalk["greeting"].starts(words[i : i + 1])):
+        while i < len(words) and (words[i] in self._openers or self._smalltalk["greeting"].starts(words[i : i + 1])):
             i += 1
         return words[i:]
 
@@ -139,7 +140,6 @@ class _FlowRecogniser:
         actions = flow.recognise.actions
         self._action_concepts = {a for a in actions if a in concept_ids}
         self._action_words = Phrases([a for a in actions if a not in concept_ids], key=analyzer.stem)
-        self._stem = analyzer.stem
         self._about = [
             ({a for a in group if a in concept_ids}, {analyzer.stem(a) for a in group if a not in concept_ids})
             for group in flow.recognise.about
@@ -150,7 +150,7 @@ class _FlowRecogniser:
 
     def matches(self, analysis: Analysis) -> bool:
         concepts = analysis.concepts
-        stems = {self._stem(w) for w in analysis.tokens}
+        stems = set(analysis.stems)
         if not (self._action_words.contains(analysis.tokens) or self._action_concepts & concepts):
             return False
         return all(group_concepts & concepts or group_stems & stems for group_concepts, group_stems in self._about)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Iterable, Sequence
 
@@ -32,19 +32,16 @@ class Feature:
 
 @dataclass(frozen=True)
 class Analysis:
-    tokens: tuple[str, ...]
+    tokens: tuple[str, ...]  # after noise removal and spelling correction
+    stems: tuple[str, ...]  # of each token
     features: tuple[Feature, ...]
-    units: int
     anchored: bool  # mentions social media or the policy on its own
     corrections: tuple[tuple[str, str], ...] = ()
 
-    @property
+    @cached_property
     def concepts(self) -> frozenset[str]:
+        """The concepts the message names (not those it only implies through a broader one)."""
         return frozenset(f.term[1:] for f in self.features if f.term.startswith(CONCEPT_PREFIX) and f.weight == 1.0)
-
-    @property
-    def stems(self) -> frozenset[str]:
-        return frozenset(f.term for f in self.features if not f.term.startswith(CONCEPT_PREFIX))
 
 
 def normalise(text: str) -> str:
@@ -161,7 +158,7 @@ class Analyzer:
                 seen.add(stems[i])
                 features.append(Feature(stems[i], 1.0, len(seen)))
             i += 1
-        return Analysis(tuple(tokens), tuple(features), len(seen), anchored, tuple(corrections))
+        return Analysis(tuple(tokens), tuple(stems), tuple(features), anchored, tuple(corrections))
 
     def _match(self, tokens: list[str], stems: list[str], start: int) -> tuple[str | None, int]:
         for length in range(min(self._max_phrase, len(stems) - start), 0, -1):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import string
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from knowledge.model import (
     AUDIENCES,
@@ -55,7 +55,7 @@ TEXT_PLACEHOLDERS: dict[str, set[str]] = {
 }
 TEXT_TABLES = {"flow_examples"}
 SMALLTALK_KINDS = ("help", "thanks", "greeting")  # in order of precedence
-FRAMING_KINDS = ("request", "question")
+FRAMING_KINDS = ("request", "question", "openers")
 
 
 class KnowledgeBaseError(Exception):
@@ -64,16 +64,23 @@ class KnowledgeBaseError(Exception):
         super().__init__("the knowledge base has errors:\n" + "\n".join(map(str, problems)))
 
 
-def load(directory: Path | str = DEFAULT_DIR) -> KnowledgeBase:
+def read(directory: Path | str = DEFAULT_DIR) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """The knowledge base (None if it has errors) and every problem found, errors and warnings."""
     kb, problems = _read(Path(directory))
-    errors = [p for p in problems if p.severity == "error"]
-    if errors or kb is None:
-        raise KnowledgeBaseError(errors)
+    if any(p.severity == "error" for p in problems):
+        kb = None
+    return kb, problems
+
+
+def load(directory: Path | str = DEFAULT_DIR) -> KnowledgeBase:
+    kb, problems = read(directory)
+    if kb is None:
+        raise KnowledgeBaseError([p for p in problems if p.severity == "error"])
     return kb
 
 
 def check(directory: Path | str = DEFAULT_DIR) -> list[Problem]:
-    return _read(Path(directory))[1]
+    return read(directory)[1]
 
 
 class _Checker:
@@ -128,14 +135,16 @@ def _read(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         return None, chk.problems
 
     documents: list[Document] = []
-    pending_refs: list[tuple[str, int, str, str]] = []  # (file, line, document id, reference)
+    # References are checked once everything is read: (file, line, document id, reference).
+    pending_refs: list[tuple[str, int, str, str]] = []
+    flow_refs: list[tuple[str, int, str]] = []  # (file, line, flow id) from clauses' next steps
     for i, name in enumerate(files):
         chk.file = str(directory / MANIFEST)
         path = directory / str(name)
         if not path.is_file():
             chk.error(files.line_of(i), f"document file {name!r} does not exist")
             continue
-        doc = _read_document(chk, path, pending_refs)
+        doc = _read_document(chk, path, pending_refs, flow_refs)
         if doc is None:
             continue
         if any(d.id == doc.id for d in documents):
@@ -145,7 +154,8 @@ def _read(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
         documents.append(doc)
 
     lexicon = _read_lexicon(chk, directory / str(manifest.get("lexicon", "lexicon.yaml")))
-    flows = _read_flows(chk, directory / str(manifest.get("flows", "flows.yaml")), lexicon, pending_refs)
+    primary_id = documents[0].id if documents else ""
+    flows = _read_flows(chk, directory / str(manifest.get("flows", "flows.yaml")), primary_id, pending_refs)
     texts = _read_texts(chk, directory / str(manifest.get("texts", "texts.yaml")), flows)
 
     if not documents:
@@ -158,17 +168,13 @@ def _read(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
             chk.error(line, f"{ref!r} is not a clause reference (like 7.5 or social-media:7.5)")
         elif f"{m['doc'] or doc_id}:{m['clause']}" not in clause_keys:
             chk.error(line, f"reference to clause {ref!r}, which does not exist")
-    _check_next_step_flows(chk, documents, flows)
+    for file, line, flow_id in flow_refs:
+        if flow_id not in flows:
+            chk.file = file
+            chk.error(line, f"next_step flow {flow_id!r} does not exist")
     if lexicon is None or texts is None:
         return None, chk.problems
-    resolved_flows = {
-        fid: f if ":" in f.clause else _replace_clause(f, f"{documents[0].id}:{f.clause}") for fid, f in flows.items()
-    }
-    return KnowledgeBase(documents, lexicon, resolved_flows, texts), chk.problems
-
-
-def _replace_clause(flow: Flow, clause: str) -> Flow:
-    return Flow(flow.id, flow.title, clause, flow.offer, flow.recognise, flow.definition)
+    return KnowledgeBase(documents, lexicon, flows, texts), chk.problems
 
 
 def _load_file(chk: _Checker, path: Path) -> Any:
@@ -183,7 +189,7 @@ def _load_file(chk: _Checker, path: Path) -> Any:
         return None
 
 
-def _read_document(chk: _Checker, path: Path, refs: list) -> Document | None:
+def _read_document(chk: _Checker, path: Path, refs: list, flow_refs: list) -> Document | None:
     data = _load_file(chk, path)
     if data is None:
         return None
@@ -237,7 +243,7 @@ def _read_document(chk: _Checker, path: Path, refs: list) -> Document | None:
             chk.error(sec_data.line_of("clauses"), f"section {number}: 'clauses' must be a list")
             continue
         for raw_clause in raw_clauses:
-            clause = _read_clause(chk, raw_clause, raw_clauses.line, section, refs, str(path))
+            clause = _read_clause(chk, raw_clause, raw_clauses.line, section, refs, flow_refs, str(path))
             if clause is None:
                 continue
             if clause.id in seen_clauses:
@@ -262,7 +268,9 @@ def _read_document(chk: _Checker, path: Path, refs: list) -> Document | None:
     )
 
 
-def _read_clause(chk: _Checker, raw: Any, line: int, section: Section, refs: list, file: str) -> Clause | None:
+def _read_clause(
+    chk: _Checker, raw: Any, line: int, section: Section, refs: list, flow_refs: list, file: str
+) -> Clause | None:
     data = chk.mapping(raw, line, "a clause")
     if data is None:
         return None
@@ -291,6 +299,8 @@ def _read_clause(chk: _Checker, raw: Any, line: int, section: Section, refs: lis
             next_step = NextStep(text=str(step.get("text", "") or ""), flow=str(step.get("flow", "") or ""))
             if bool(next_step.text) == bool(next_step.flow):
                 chk.error(step.line, f"{what}: next_step needs exactly one of 'text' or 'flow'")
+            elif next_step.flow:
+                flow_refs.append((file, step.line_of("flow"), next_step.flow))
     return Clause(
         document_id=section.document_id,
         id=cid,
@@ -359,7 +369,8 @@ def _read_lexicon(chk: _Checker, path: Path) -> Lexicon | None:
     )
 
 
-def _read_flows(chk: _Checker, path: Path, lexicon: Lexicon | None, refs: list) -> dict[str, Flow]:
+def _read_flows(chk: _Checker, path: Path, primary_id: str, refs: list) -> dict[str, Flow]:
+    """Flows, with their clause reference qualified by document ("8.2" means the primary document's)."""
     data = _load_file(chk, path)
     if data is None or chk.mapping(data, 1, "the flows file") is None:
         return {}
@@ -375,7 +386,9 @@ def _read_flows(chk: _Checker, path: Path, lexicon: Lexicon | None, refs: list) 
         what = f"flow {fid!r}"
         clause = chk.text(body, "clause", what)
         if clause:
-            refs.append((str(path), body.line_of("clause"), "", clause))
+            refs.append((str(path), body.line_of("clause"), primary_id, clause))
+            if ":" not in clause:
+                clause = f"{primary_id}:{clause}"
         rec = chk.mapping(body.get("recognise", LDict()), body.line_of("recognise"), f"{what}: recognise") or LDict()
         about = rec.get("about", [])
         if not isinstance(about, list) or not all(isinstance(g, list) and g for g in about):
@@ -386,14 +399,6 @@ def _read_flows(chk: _Checker, path: Path, lexicon: Lexicon | None, refs: list) 
             chk.error(rec.line, f"{what}: recognise needs 'actions'")
         flows[fid] = Flow(fid, chk.text(body, "title", what), clause, chk.text(body, "offer", what), trigger, dict(body))
     return flows
-
-
-def _check_next_step_flows(chk: _Checker, documents: Iterable[Document], flows: dict[str, Flow]) -> None:
-    for doc in documents:
-        for clause in doc.clauses:
-            if clause.next_step and clause.next_step.flow and clause.next_step.flow not in flows:
-                chk.file = f"document {doc.id}"
-                chk.error(0, f"clause {clause.id}: next_step flow {clause.next_step.flow!r} does not exist")
 
 
 def _read_texts(chk: _Checker, path: Path, flows: dict[str, Flow]) -> Texts | None:

@@ -130,9 +130,6 @@ class ClauseIndex:
         total = sum(wanted.values())
         return sum(found.values()) / total if total else 0.0
 
-    def vocabulary_size(self) -> int:
-        return len(self.postings)
-
 
 def _idf(n: int, df: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))

@@ -61,7 +61,7 @@ def test_a_flow_pointing_at_a_missing_clause_or_a_missing_flow_is_reported(kb_co
 
 
 def test_invalid_yaml_is_reported_with_its_line(kb_copy, capsys):
-    line = edit(kb_copy, "lexicon.yaml", "  facebook:\n", "  facebook: [\n")
+    edit(kb_copy, "lexicon.yaml", "  facebook:\n", "  facebook: [\n")
     code, out = run_check(kb_copy, capsys)
     assert code == 1
     assert re.search(rf"{re.escape(str(kb_copy / 'lexicon.yaml'))}:\d+: error: invalid YAML", out)

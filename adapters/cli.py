@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
-from bot.bootstrap import build_bot, knowledge_dir
+
+from bot.bootstrap import ConfigError, build_bot, build_worker, knowledge_dir
+from bot.directory import DirectoryError
+from bot.storage import StorageError
+from knowledge import KnowledgeBaseError
 from bot.core import PolicyBot
 from bot.types import Incoming
 
@@ -32,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=_ask)
 
     chat = commands.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--as", dest="user", metavar="EMAIL", help="start as this person from the staff directory")
     chat.set_defaults(run=_chat)
 
     kb = commands.add_parser("kb", help="knowledge base tools")
@@ -43,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    bot = build_bot()
+    bot = build_bot(persistent=False)
     if args.json:
         questions = [" ".join(args.question)] if args.question else (line.rstrip("\r\n") for line in sys.stdin)
         for question in questions:
@@ -57,9 +63,12 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+_questions = itertools.count()
+
+
 def answer_record(bot: PolicyBot, question: str) -> dict:
-    """The stable JSON interface: other tools score the bot with it."""
-    outcome = bot.handle(Incoming("cli", "cli", "cli", question))
+    """The stable JSON interface: other tools score the bot with it. Each question is a new conversation."""
+    outcome = bot.handle(Incoming("cli", f"cli-{next(_questions)}", "cli", question))
     u = outcome.understanding
     return {
         "question": question,
@@ -71,9 +80,15 @@ def answer_record(bot: PolicyBot, question: str) -> dict:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from adapters.console import ConsoleChat
+    from adapters.console import ConsoleChat, ConsoleTransport
 
-    return ConsoleChat(build_bot()).run()
+    try:
+        bot = build_bot(name="console")
+    except (ConfigError, DirectoryError, StorageError, KnowledgeBaseError) as exc:
+        print(f"policybot: {exc}", file=sys.stderr)
+        return 1
+    transport = ConsoleTransport()
+    return ConsoleChat(bot, args.user, build_worker(bot, transport), transport).run()
 
 
 def _kb_check(args: argparse.Namespace) -> int:

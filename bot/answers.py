@@ -33,9 +33,7 @@ class Answers:
                 notes=notes,
             )
         clauses = [c for c in (self.kb.clause(ref) for ref in understanding.clauses) if c is not None]
-        if intent is Intent.ANSWER:
-            return self._answer(clauses, notes)
-        return self._flow_recognised(intent.value, clauses, notes)
+        return self._answer(clauses, notes)
 
     def _answer(self, clauses: list[Clause], notes: tuple[str, ...]) -> Reply:
         first = clauses[0]
@@ -48,13 +46,6 @@ class Answers:
             notes,
             self.t("also_relevant"),
         )
-
-    def _flow_recognised(self, flow_id: str, clauses: list[Clause], notes: tuple[str, ...]) -> Reply:
-        flow = self.kb.flows[flow_id]
-        contact = self.primary.contact
-        lead = self.t("flow_recognised", flow_title_lower=flow.title[0].lower() + flow.title[1:])
-        pending = self.t("flow_pending", contact_name=contact.name, contact_email=contact.email)
-        return Reply(lead, tuple(self.quote(c) for c in clauses), pending, (), notes, self.t("also_relevant"))
 
     def _next_step(self, clause: Clause) -> tuple[str, tuple[Choice, ...]]:
         step = clause.next_step

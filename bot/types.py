@@ -87,3 +87,68 @@ class Outcome:
     @property
     def text(self) -> str:
         return "\n\n".join(reply.text for reply in self.replies)
+
+
+@dataclass(frozen=True)
+class Address:
+    """Who a notification goes to: a person (by email), a team (by id), or a chat user where they talked to us."""
+
+    kind: str  # "person", "team" or "user"
+    id: str
+    platform: str = ""  # for "user"
+    conversation: str = ""  # for "user": where they talked to the bot
+
+    @property
+    def key(self) -> str:
+        return f"user:{self.platform}:{self.id}" if self.kind == "user" else f"{self.kind}:{self.id.lower()}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "platform": self.platform, "conversation": self.conversation}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Address":
+        return cls(str(data["kind"]), str(data["id"]), str(data.get("platform", "")), str(data.get("conversation", "")))
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A message to someone other than the person talking: rendered by the adapter that delivers it.
+
+    Every text here may contain what a user typed: adapters escape all of it for their markup."""
+
+    id: int
+    case_ref: str
+    recipient: Address
+    recipient_name: str
+    kind: str  # "case", "reminder", "raised", "outcome", "undeliverable"
+    title: str
+    lead: str
+    alert: str = ""  # shown prominently (a possible personal data breach)
+    fields: tuple[tuple[str, str], ...] = ()
+    actions: tuple[Choice, ...] = ()
+
+    @property
+    def text(self) -> str:
+        parts = [self.title]
+        if self.alert:
+            parts.append(f"!! {self.alert}")
+        parts.append(self.lead)
+        if self.fields:
+            parts.append("\n".join(f"{label}: {value}" for label, value in self.fields))
+        return "\n\n".join(p for p in parts if p)
+
+    def payload(self) -> dict:
+        return {
+            "recipient_name": self.recipient_name, "kind": self.kind, "title": self.title, "lead": self.lead,
+            "alert": self.alert, "fields": [list(f) for f in self.fields],
+            "actions": [[c.label, c.value] for c in self.actions],
+        }
+
+    @classmethod
+    def from_payload(cls, nid: int, case_ref: str, recipient: dict, payload: dict) -> "Notification":
+        return cls(
+            nid, case_ref, Address.from_dict(recipient), str(payload.get("recipient_name", "")),
+            str(payload.get("kind", "")), str(payload.get("title", "")), str(payload.get("lead", "")),
+            str(payload.get("alert", "")), tuple((str(a), str(b)) for a, b in payload.get("fields", [])),
+            tuple(Choice(str(a), str(b)) for a, b in payload.get("actions", [])),
+        )

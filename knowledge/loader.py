@@ -10,6 +10,7 @@ import string
 from pathlib import Path
 from typing import Any
 
+from knowledge import flowspec
 from knowledge.model import (
     AUDIENCES,
     Clause,
@@ -49,9 +50,62 @@ TEXT_PLACEHOLDERS: dict[str, set[str]] = {
     "also_relevant": set(),
     "next_step": {"text"},
     "flow_offer": {"offer", "example"},
-    "flow_recognised": {"flow_title_lower"},
-    "flow_pending": {"contact_name", "contact_email"},
     "review_overdue": {"review"},
+    "dialog_back_to": {"flow_noun"},
+    "dialog_choice_hint": set(),
+    "dialog_commands": {"flow_noun"},
+    "dialog_cancelled": set(),
+    "dialog_restarted": set(),
+    "dialog_first_step": set(),
+    "dialog_empty": set(),
+    "dialog_too_long": {"length", "limit"},
+    "dialog_too_short": set(),
+    "dialog_not_a_choice": set(),
+    "dialog_bad_link": set(),
+    "dialog_need_link": set(),
+    "dialog_bad_email": set(),
+    "dialog_need_people": {"min"},
+    "dialog_skipped": set(),
+    "dialog_confirm": {"recipients"},
+    "dialog_confirm_question": set(),
+    "dialog_send": set(),
+    "dialog_change": set(),
+    "dialog_cancel": set(),
+    "dialog_change_which": set(),
+    "dialog_stale_button": set(),
+    "dialog_closed": set(),
+    "dialog_already_sent": {"reference"},
+    "dialog_expired": {"flow_noun", "duration"},
+    "dialog_upgraded": {"flow_noun"},
+    "dialog_lost": set(),
+    "dialog_welcome_back": {"flow_noun"},
+    "dialog_busy": {"flow_noun"},
+    "case_title": {"flow_title", "reference"},
+    "case_lead": {"reporter", "at", "role"},
+    "case_role_line_manager": set(),
+    "case_role_team": {"team_name"},
+    "case_your_line_manager": {"name"},
+    "case_the_team": {"team_name"},
+    "case_breach": {"aware", "deadline"},
+    "case_reporter_unknown": {"user"},
+    "case_reminder_title": {"reference"},
+    "case_reminder_lead": {"minutes"},
+    "case_raised_title": {"team_name", "reference"},
+    "case_raised_lead": {"minutes", "recipients"},
+    "case_outcome_title": {"reference"},
+    "case_outcome": {"actor", "verb", "flow_noun", "reference"},
+    "case_outcome_reason": {"reason"},
+    "case_acted": {"verb", "reference", "reporter"},
+    "case_already": {"reference", "verb", "actor", "at"},
+    "case_not_allowed": {"reference"},
+    "case_not_found": {"reference"},
+    "case_reason_ask": {"reference", "reporter"},
+    "case_reason_cancelled": {"reference"},
+    "case_undeliverable_title": {"name", "reference"},
+    "case_undeliverable": {"reference", "name", "error"},
+    "case_status": {"reference", "flow_title", "status"},
+    "case_history_line": {"at", "actor", "action", "detail"},
+    "case_list_and": set(),
 }
 TEXT_TABLES = {"flow_examples"}
 SMALLTALK_KINDS = ("help", "thanks", "greeting")  # in order of precedence
@@ -155,7 +209,9 @@ def _read(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
 
     lexicon = _read_lexicon(chk, directory / str(manifest.get("lexicon", "lexicon.yaml")))
     primary_id = documents[0].id if documents else ""
-    flows = _read_flows(chk, directory / str(manifest.get("flows", "flows.yaml")), primary_id, pending_refs)
+    flows, actions, commands = _read_flows(
+        chk, directory / str(manifest.get("flows", "flows.yaml")), primary_id, pending_refs
+    )
     texts = _read_texts(chk, directory / str(manifest.get("texts", "texts.yaml")), flows)
 
     if not documents:
@@ -174,7 +230,7 @@ def _read(directory: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
             chk.error(line, f"next_step flow {flow_id!r} does not exist")
     if lexicon is None or texts is None:
         return None, chk.problems
-    return KnowledgeBase(documents, lexicon, flows, texts), chk.problems
+    return KnowledgeBase(documents, lexicon, flows, texts, actions, commands), chk.problems
 
 
 def _load_file(chk: _Checker, path: Path) -> Any:
@@ -369,15 +425,18 @@ def _read_lexicon(chk: _Checker, path: Path) -> Lexicon | None:
     )
 
 
-def _read_flows(chk: _Checker, path: Path, primary_id: str, refs: list) -> dict[str, Flow]:
-    """Flows, with their clause reference qualified by document ("8.2" means the primary document's)."""
+def _read_flows(chk: _Checker, path: Path, primary_id: str, refs: list) -> tuple[dict[str, Flow], dict, dict]:
+    """Flows (clause references qualified by document: "8.2" means the primary document's), actions, commands."""
     data = _load_file(chk, path)
     if data is None or chk.mapping(data, 1, "the flows file") is None:
-        return {}
+        return {}, {}, {}
     raw = data.get("flows")
     if not isinstance(raw, LDict):
         chk.error(data.line_of("flows"), "'flows' must be a mapping")
-        return {}
+        return {}, {}, {}
+    actions = flowspec.read_actions(chk, data)
+    commands = flowspec.read_commands(chk, data)
+    prefixes: set[str] = set()
     flows: dict[str, Flow] = {}
     for fid, body in raw.items():
         body = chk.mapping(body, raw.line_of(fid), f"flow {fid!r}")
@@ -397,8 +456,13 @@ def _read_flows(chk: _Checker, path: Path, primary_id: str, refs: list) -> dict[
         trigger = FlowTrigger(chk.strings(rec, "actions", what), tuple(tuple(map(str, g)) for g in about))
         if not trigger.actions:
             chk.error(rec.line, f"{what}: recognise needs 'actions'")
-        flows[fid] = Flow(fid, chk.text(body, "title", what), clause, chk.text(body, "offer", what), trigger, dict(body))
-    return flows
+        steps = flowspec.read_steps(chk, body, what)
+        flows[fid] = Flow(
+            fid, chk.text(body, "title", what), clause, chk.text(body, "offer", what), trigger, dict(body),
+            chk.text(body, "intro", what), steps, flowspec.read_case(chk, body, what, steps, actions, prefixes),
+            chk.text(body, "noun", what),
+        )
+    return flows, actions, commands
 
 
 def _read_texts(chk: _Checker, path: Path, flows: dict[str, Flow]) -> Texts | None:

@@ -1,6 +1,7 @@
 """The knowledge base as plain, immutable data: documents, sections, clauses, flows, texts."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
@@ -68,6 +69,69 @@ class FlowTrigger:
     about: tuple[tuple[str, ...], ...]
 
 
+Condition = Mapping[str, tuple[str, ...]]  # {step id or fact: accepted values}; all must hold
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    also: tuple[str, ...] = ()
+    flag: str = ""
+    reply: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    label: str
+    ask: str
+    kind: str  # choice, text, link, email, people
+    choices: tuple[Option, ...] = ()
+    other: bool = False
+    multiple: bool = False
+    max: int = 500
+    min: int = 0
+    or_text: bool = False
+    optional: bool = False
+    when: Condition = field(default_factory=dict)
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.choices if o.value == value), None)
+
+
+@dataclass(frozen=True)
+class Notify:
+    to: str  # "line_manager" or "team:<id>"
+    when: Condition = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DoneLine:
+    text: str
+    when: Condition = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    prefix: str
+    notify: tuple[Notify, ...]
+    actions: tuple[str, ...]
+    raise_to: str
+    done: tuple[DoneLine, ...]
+    confidential: bool = False
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    id: str
+    label: str
+    verb: str
+    from_statuses: tuple[str, ...]
+    to: str
+    reason: bool = False
+
+
 @dataclass(frozen=True)
 class Flow:
     id: str
@@ -76,6 +140,19 @@ class Flow:
     offer: str
     recognise: FlowTrigger
     definition: Mapping[str, object] = field(default_factory=dict)
+    intro: str = ""
+    steps: tuple[Step, ...] = ()
+    case: CaseSpec | None = None
+    noun: str = ""  # "report of a mistaken post": how the bot refers to one
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the questions change in a way that makes a half-finished dialog meaningless."""
+        shape = [(s.id, s.kind, s.multiple, tuple(o.value for o in s.choices)) for s in self.steps]
+        return hashlib.sha256(repr(shape).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -110,11 +187,21 @@ class Texts:
 
 
 class KnowledgeBase:
-    def __init__(self, documents, lexicon: Lexicon, flows: Mapping[str, Flow], texts: Texts):
+    def __init__(
+        self,
+        documents,
+        lexicon: Lexicon,
+        flows: Mapping[str, Flow],
+        texts: Texts,
+        actions: Mapping[str, CaseAction] | None = None,
+        commands: Mapping[str, tuple[str, ...]] | None = None,
+    ):
         self.documents: tuple[Document, ...] = tuple(documents)
         self.lexicon = lexicon
         self.flows = MappingProxyType(dict(flows))
         self.texts = texts
+        self.actions = MappingProxyType(dict(actions or {}))
+        self.commands = MappingProxyType(dict(commands or {}))
         self._clauses = {c.key: c for d in self.documents for c in d.clauses}
 
     @property

@@ -1,3 +1,4 @@
+import itertools
 import shutil
 from pathlib import Path
 
@@ -5,9 +6,10 @@ import pytest
 
 import knowledge
 from bot.core import PolicyBot
-from bot.types import Incoming
+from bot.types import FLOW_INTENTS, Incoming
 
 ROOT = Path(__file__).resolve().parent.parent
+_conversations = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -22,11 +24,12 @@ def bot(kb):
 
 @pytest.fixture
 def ask(bot):
-    """Send one message as a member of staff; get (understanding, reply)."""
+    """Send one message as a member of staff, in a new conversation; get (understanding, first reply).
 
+    A guided flow starts with two replies (the clause and the first question); anything else has one."""
     def send(text: str, action: str | None = None):
-        outcome = bot.handle(Incoming("test", "c1", "u1", text, action))
-        assert len(outcome.replies) == 1
+        outcome = bot.handle(Incoming("test", f"ask-{next(_conversations)}", "u1", text, action))
+        assert len(outcome.replies) == (2 if outcome.understanding.intent in FLOW_INTENTS else 1)
         return outcome.understanding, outcome.replies[0]
 
     return send

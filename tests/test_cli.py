@@ -1,6 +1,8 @@
 """The command line as people and scoring tools use it: real processes, real standard input and output."""
 import json
+import os
 import subprocess
+import tempfile
 import sys
 from importlib.metadata import entry_points
 
@@ -9,10 +11,13 @@ from tests.conftest import ROOT
 INTENTS = {"answer", "fallback", "report_mistake", "request_account", "report_bullying", "help", "greeting"}
 
 
-def policybot(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+def policybot(*args: str, stdin: str = "", data_dir=None) -> subprocess.CompletedProcess:
+    data_dir = data_dir or tempfile.mkdtemp(prefix="policybot-test-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
     return subprocess.run(
         [sys.executable, "-m", "adapters.cli", *args],
         input=stdin, capture_output=True, text=True, encoding="utf-8", cwd=ROOT, timeout=60,
+        env={**env, "POLICYBOT_DATA_DIR": str(data_dir)},
     )
 
 
@@ -86,7 +91,7 @@ def test_chat_offers_numbered_choices_and_a_number_picks_one():
     result = policybot("chat", stdin="I tweeted from the council account by mistake, what should I do?\n1\n")
     out = result.stdout
     assert "[1] Report the mistake" in out
-    assert "You want to report a mistaken post" in out
+    assert "Which account did it go out on?" in out
 
 
 def test_chat_ends_cleanly_at_end_of_input():

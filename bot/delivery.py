@@ -68,10 +68,10 @@ class Worker:
             claims = await asyncio.to_thread(
                 self.store.claim, self.name, now=self.clock(), lease=self.lease, limit=self.batch
             )
+            if not claims:
+                return delivered
             for claim in claims:
                 delivered += await self._deliver(claim)
-            if len(claims) < self.batch:
-                return delivered
 
     async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
         while not stop.is_set():

@@ -396,8 +396,10 @@ class SqlStore:
                 "UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 WHERE id IN ("
                 " SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
                 " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?" + self.dialect.skip_locked + ")"
+                # checked again on the row as it is now, in case another worker claimed it meanwhile
+                " AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < ?)"
                 " RETURNING id, case_ref, recipient, payload, attempts",
-                (worker, now + lease, now, now, limit),
+                (worker, now + lease, now, now, limit, now),
             )
             claims = []
             for nid, ref, recipient, payload, attempts in sorted(rows):

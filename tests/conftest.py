@@ -54,18 +54,23 @@ def kb_copy(tmp_path):
     return target
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    """Each storage test runs twice: on a SQLite file and on PostgreSQL (which must be running: no skipping)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "policybot.sqlite3")
-        return
+@pytest.fixture
+def pg_url():
+    """A fresh schema in the PostgreSQL test database, which must be running: these tests never skip."""
     try:
         url = new_pg_url()
     except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL must fail the run, loudly
         pytest.fail(f"PostgreSQL is needed for these tests and is not reachable at {PG_URL}: {exc}", pytrace=False)
     yield url
     drop_pg_schema(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """Each storage test runs twice: on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "policybot.sqlite3")
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

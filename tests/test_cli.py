@@ -104,3 +104,31 @@ def test_kb_check_from_the_command_line():
     result = policybot("kb", "check")
     assert result.returncode == 0
     assert result.stdout.startswith("ok: 1 document(s), 53 clauses")
+
+
+def test_chat_demonstrates_a_whole_report_from_both_sides(tmp_path):
+    script = [
+        "I posted on the council instagram by mistake and want to report it",
+        "1", "instagram", "our Instagram, the post about the summer fair",
+        "I posted the wrong date for the fair", "yes", "today at 10", "no", "1",
+        "/as sam.patel@council.example", "1",
+        "/as alex.morgan@council.example", "case MIS-1",
+    ]
+    result = policybot("chat", stdin="\n".join(script) + "\n", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "You are Alex Morgan <alex.morgan@council.example>." in out
+    assert "Sent. Your case reference is MIS-0001" in out
+    assert "----- message for Sam Patel <sam.patel@council.example> -----" in out
+    assert "----- message for the Marketing Communications team" in out
+    assert "(to act on it, first type: /as sam.patel@council.example)" in out
+    assert "Done: you acknowledged MIS-0001." in out
+    assert "----- message for you -----" not in out.split("You are now Sam Patel")[0]
+    assert "Sam Patel acknowledged your report of a mistaken post (MIS-0001)." in out
+    assert "MIS-0001 (Report a mistaken post): acknowledged." in out
+
+
+def test_chat_resumes_a_half_finished_report_after_a_restart(tmp_path):
+    policybot("chat", stdin="I need to report a mistaken post\n2\n", data_dir=tmp_path)
+    result = policybot("chat", stdin="Facebook\n", data_dir=tmp_path)
+    assert "Paste a link to the post" in result.stdout

@@ -78,3 +78,33 @@ def test_the_bot_refuses_to_start_on_a_broken_knowledge_base(kb_copy):
     edit(kb_copy, DOC, "- id: '7.5'", "- id: '7.4'")
     with pytest.raises(knowledge.KnowledgeBaseError, match="duplicate clause id"):
         knowledge.load(kb_copy)
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("      - id: platform\n        label: Platform\n        ask: Which platform was it on?",
+         "      - id: platform\n        label: Platform\n        kind: dropdown\n        ask: Which platform was it on?",
+         "kind must be one of choice, text, link, email, people"),
+        ("        when: {manager_involved: [\"no\"], line_manager: [unknown]}",
+         "        when: {manager_involved: [\"maybe\"], line_manager: [unknown]}",
+         "'when' 'manager_involved' can never be 'maybe'"),
+        ("        when: {manager_involved: [\"no\"], line_manager: [unknown]}",
+         "        when: {manager_feelings: [\"no\"], line_manager: [unknown]}",
+         "'when' refers to 'manager_feelings', which is not an earlier step"),
+        ("      prefix: ACC", "      prefix: MIS", "prefix 'MIS' is used by another flow"),
+        ("      actions: [approve, decline]", "      actions: [approve, shred]", "unknown action 'shred'"),
+        ("{reference}; I've sent it", "{ref}; I've sent it", "done text uses unknown placeholder {ref}"),
+        ("      - id: account_name", "      - id: service", "step 'service': the id is already used"),
+        ("        max: 1000", "        max: 40000", "'max' can be at most 4000"),
+        ("also: [\"n\", \"no\", nope", "also: [\"n\", no, nope", "quote yes, no, y and n"),
+    ],
+)
+def test_mistakes_in_the_flows_are_reported_with_their_line(kb_copy, capsys, old, new, message):
+    line = edit(kb_copy, "flows.yaml", old, new)
+    code, out = run_check(kb_copy, capsys)
+    assert code == 1
+    found = [l for l in out.splitlines() if message in l]
+    assert found, out
+    reported = int(re.match(r".*flows\.yaml:(\d+):", found[0]).group(1))
+    assert abs(reported - line) <= 12, (reported, line, found[0])

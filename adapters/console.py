@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot.core import PolicyBot
 from bot.delivery import Worker
+from bot.storage import StorageError
 from bot.types import Choice, Incoming, Notification, Reply
 
 QUIT = frozenset({"quit", "exit", "/quit", "/exit", "bye"})
@@ -66,7 +67,10 @@ class ConsoleChat:
         command = line.strip().split(maxsplit=1)
         if command and command[0].startswith("/"):
             return self._command(command[0].lower(), command[1] if len(command) > 1 else "")
-        outcome = self.bot.handle(self.incoming(line))
+        try:
+            outcome = self.bot.handle(self.incoming(line))
+        except StorageError as exc:
+            return f"Sorry, I can't reach my database just now ({exc}), so nothing was saved. Please try again shortly."
         choices = [c for reply in outcome.replies for c in reply.choices]
         parts = [render(reply) for reply in outcome.replies]
         for note in self.deliver():

@@ -200,7 +200,10 @@ class SqlStore:
             try:
                 yield _Cursor(conn, self.dialect)
             except BaseException:
-                conn.execute("ROLLBACK")
+                try:
+                    conn.execute("ROLLBACK")
+                except Exception:  # the connection itself failed: it is replaced on the next call
+                    pass
                 raise
             conn.execute("COMMIT")
 
@@ -227,19 +230,11 @@ class SqlStore:
 
     def save_dialog(self, key: str, state: str, now: float) -> None:
         with self._tx() as cur:
-            cur.execute(
-                "INSERT INTO dialogs (key, state, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                (key, state, now),
-            )
+            self._put_dialog(cur, key, state, now)
 
     def delete_dialog(self, key: str) -> None:
         with self._tx() as cur:
             cur.execute("DELETE FROM dialogs WHERE key = ?", (key,))
-
-    def purge_dialogs(self, before: float) -> int:
-        with self._tx() as cur:
-            return cur.execute("DELETE FROM dialogs WHERE updated_at < ?", (before,)).rowcount
 
     # -- cases --------------------------------------------------------------------------------------------
     def create_case(

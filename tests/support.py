@@ -8,7 +8,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.delivery import DeliveryError
 from bot.storage import SqlStore
 from bot.types import Incoming, Notification, Outcome
 

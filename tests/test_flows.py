@@ -368,3 +368,64 @@ def test_flows_are_kept_apart_per_person(app):
     run(alex, MISTAKE[:3])
     assert "7.5" in sam.say("can I accept a friend request from a service user?")
     assert alex.say(MISTAKE[3]).startswith("In a sentence, what went wrong?")
+
+
+# -- the same behaviour in every flow ---------------------------------------------------------------------------
+FLOWS = pytest.mark.parametrize("script, prefix", [(MISTAKE, "MIS"), (ACCOUNT, "ACC"), (BULLYING, "BUL")],
+                                ids=["mistake", "account", "bullying"])
+
+
+def question_now(chat: Chat) -> str:
+    return chat.last.replies[-1].lead
+
+
+@FLOWS
+def test_every_flow_goes_back_answers_questions_and_cancels(app, script, prefix):
+    chat = Chat(app)
+    chat.say(script[0])
+    first = question_now(chat)
+    chat.say(script[1])
+    second = question_now(chat)
+    chat.say("back")
+    assert question_now(chat) == first
+    chat.say(script[1])
+    reply = chat.say("can I use my work email address for my personal twitter?")
+    assert "7.7 (Social Media Policy" in reply and question_now(chat) == second
+    assert chat.say("cancel").startswith("Cancelled: nothing was sent")
+    assert app.store.case(f"{prefix}-0001") is None
+
+
+@FLOWS
+def test_every_flow_resumes_after_a_restart_and_sends(make_bot, store_url, clock, script, prefix):
+    from tests.support import open_store
+
+    first = open_store(store_url)
+    chat = Chat(make_bot(first))
+    run(chat, script[:3])
+    asked = question_now(chat)
+    first.close()
+    chat.bot = make_bot(open_store(store_url))
+    clock.advance(15)
+    assert chat.say("hello").startswith("Welcome back")
+    assert question_now(chat) == asked
+    run(chat, script[3:])
+    assert f"{prefix}-0001" in chat.say("send")
+    chat.bot.store.close()
+
+
+@FLOWS
+def test_every_flow_expires(make_bot, store, clock, script, prefix):
+    chat = Chat(make_bot(store, dialog_expiry=30 * 60))
+    run(chat, script[:2])
+    clock.advance(31)
+    assert "expired after 30 minutes" in chat.say(script[2])
+
+
+@FLOWS
+def test_every_flow_rejects_an_empty_and_a_huge_answer(app, script, prefix):
+    chat = Chat(app)
+    run(chat, script[:2])
+    asked = question_now(chat)
+    assert chat.say("").startswith("I need an answer to carry on.")
+    assert "characters" in chat.say("word " * 2_000)
+    assert question_now(chat) == asked

@@ -23,3 +23,14 @@ def test_the_own_question_sets_are_well_formed():
         cases = bench.load_cases(ROOT / "bench" / name)
         assert len(cases) >= 25
         assert all(c.intents for c in cases)
+
+
+def test_the_flow_benchmark_measures_both_stores():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "bench/flows.py", "--reports", "3"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "| SQLite (file) |" in result.stdout and "| PostgreSQL (local) |" in result.stdout
+    assert "PostgreSQL not measured" not in result.stderr

@@ -1,14 +1,13 @@
 """Cases: what a completed flow produces, who is told, who may act on it, and the reminders when nobody does."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.dialogs import STATE_VERSION, DialogState, applies
-from bot.directory import Directory, Person
+from bot.dialogs import DialogState, answered, applies, sent_state
+from bot.directory import Directory, Person, Team
 from bot.storage import CaseRecord, NewNotification, SqlStore
 from bot.types import Address, Choice, Incoming, Notification, Reply
 from knowledge.model import Flow, KnowledgeBase
@@ -74,15 +73,14 @@ class Cases:
             if rule.to == "line_manager":
                 manager = self._line_manager(reporter, state)
                 if manager is not None:
-                    found.append(Recipient(Address("person", manager.email), manager.name,
-                                           self.t("case_role_line_manager")))
+                    found.append(self._manager(manager))
                     continue
                 team_id = flow.case.raise_to  # no line manager known at all: the team it would be raised to
             else:
                 team_id = rule.to.split(":", 1)[1]
             team = self.directory.team(team_id)
             if team is not None and all(r.address.key != f"team:{team_id}" for r in found):
-                found.append(Recipient(Address("team", team_id), team.name, self.t("case_role_team", team_name=team.name)))
+                found.append(self._team(team))
         return found
 
     def _line_manager(self, reporter: dict, state: DialogState) -> Person | None:
@@ -97,7 +95,7 @@ class Cases:
         """"Sam Patel (your line manager) and the Marketing Communications team"."""
         names = [
             (self.t("case_your_line_manager", name=r.name) if to_reporter else f"{r.name} ({r.role})")
-            if r.address.kind == "person" else self.t("case_the_team", team_name=r.name)
+            if r.address.kind == "person" else self.t("case_role_team", team_name=r.name)
             for r in recipients
         ]
         if len(names) < 2:
@@ -110,7 +108,7 @@ class Cases:
         recipients = self.recipients(flow, state, reporter)
         flags = sorted({o.flag for s in flow.steps for o in s.choices
                         if o.flag and _chosen(state.answers.get(s.id, {}).get("v"), o.value)})
-        fields = tuple((s.label, state.answers[s.id]["t"]) for s in flow.steps if s.id in state.answers)
+        fields = _fields(flow, state.answers)
 
         def notifications(ref: str) -> list[NewNotification]:
             alert = self._breach_alert(now) if BREACH_FLAG in flags else ""
@@ -170,13 +168,10 @@ class Cases:
         actor = self.directory.for_user(incoming.platform, incoming.user)
 
         def tell_reporter(case: CaseRecord) -> list[NewNotification]:
-            reporter = case.reporter
             lead = self.t("case_outcome", actor=actor.name, verb=action.verb, flow_noun=flow.noun, reference=ref)
             if reason:
                 lead += "\n" + self.t("case_outcome_reason", reason=reason)
-            address = Address("user", reporter["user"], reporter["platform"], reporter["conversation"])
-            recipient = Recipient(address, reporter.get("name") or reporter["user"], "")
-            return [self._new(ref, recipient, "outcome", self.t("case_outcome_title", reference=ref), lead)]
+            return [self._new(ref, _reporter(case.reporter), "outcome", self.t("case_outcome_title", reference=ref), lead)]
 
         done, record = self.store.act(
             ref, action=action_id, from_statuses=action.from_statuses, to_status=action.to,
@@ -213,7 +208,7 @@ class Cases:
 
     def _reminder(self, flow: Flow, record: CaseRecord, stage: int) -> tuple[list[str], list[NewNotification]]:
         minutes = round(self.settings.reminder_after * (stage + 1) / 60)
-        fields = tuple((s.label, record.answers[s.id]["t"]) for s in flow.steps if s.id in record.answers)
+        fields = _fields(flow, record.answers)
         alert = self._breach_alert(record.created_at) if BREACH_FLAG in record.flags else ""
         buttons = self._buttons(flow, record.ref)
         if stage == 0:
@@ -224,19 +219,25 @@ class Cases:
         team = self.directory.team(flow.case.raise_to)
         if team is None:
             return [], []
-        target = Recipient(Address("team", team.id), team.name, self.t("case_role_team", team_name=team.name))
+        target = self._team(team)
         others = self.describe([r for r in map(self._recipient, record.recipients) if r])
         title = self.t("case_raised_title", team_name=team.name, reference=record.ref)
         lead = self.t("case_raised_lead", minutes=minutes, recipients=others)
         return [target.address.key], [self._new(record.ref, target, "raised", title, lead, alert, fields, buttons)]
 
+    def _team(self, team: Team) -> Recipient:
+        return Recipient(Address("team", team.id), team.name, self.t("case_role_team", team_name=team.name))
+
+    def _manager(self, person: Person) -> Recipient:
+        return Recipient(Address("person", person.email), person.name, self.t("case_role_line_manager"))
+
     def _recipient(self, key: str) -> Recipient | None:
         kind, _, ident = key.partition(":")
         if kind == "team":
             team = self.directory.team(ident)
-            return Recipient(Address("team", ident), team.name, self.t("case_role_team", team_name=team.name)) if team else None
+            return self._team(team) if team else None
         person = self.directory.person(ident)
-        return Recipient(Address("person", ident), person.name if person else ident, self.t("case_role_line_manager"))
+        return self._manager(person or Person(ident, ident))
 
     # -- a notification that can never be delivered ----------------------------------------------------------
     def instead_of(self, case_ref: str, recipient: dict, payload: dict, error: str) -> tuple[list[str], list[NewNotification]]:
@@ -249,15 +250,13 @@ class Cases:
         if team is None:
             return [], []
         name = payload.get("recipient_name") or recipient["id"]
-        target = Recipient(Address("team", team.id), team.name, self.t("case_role_team", team_name=team.name))
+        target = self._team(team)
         note = self.t("case_undeliverable", reference=case_ref, name=name, error=error)
         fields = tuple(tuple(f) for f in payload.get("fields", []))
         title = self.t("case_undeliverable_title", name=name, reference=case_ref)
-        rep = record.reporter
-        reporter = Recipient(Address("user", rep["user"], rep["platform"], rep["conversation"]), rep.get("name", ""), "")
         return [target.address.key], [
             self._new(case_ref, target, "undeliverable", title, note, payload.get("alert", ""), fields, self._buttons(flow, case_ref)),
-            self._new(case_ref, reporter, "outcome", title, note),
+            self._new(case_ref, _reporter(record.reporter), "outcome", title, note),
         ]
 
     # -- looking at a case -------------------------------------------------------------------------------------
@@ -289,10 +288,15 @@ class Cases:
         return self.t("case_reporter_unknown", user=reporter.get("user", ""))
 
 
+def _reporter(reporter: dict) -> Recipient:
+    """The person who reported, where they talked to the bot."""
+    address = Address("user", reporter["user"], reporter["platform"], reporter["conversation"])
+    return Recipient(address, reporter.get("name") or reporter["user"], "")
+
+
+def _fields(flow: Flow, answers: dict[str, dict]) -> tuple[tuple[str, str], ...]:
+    return tuple((step.label, answer["t"]) for step, answer in answered(flow, answers))
+
+
 def _chosen(answer, value: str) -> bool:
     return value in answer if isinstance(answer, list) else answer == value
-
-
-def sent_state(flow_id: str, ref: str) -> str:
-    """What a dialog leaves behind once sent: a second press of "Send" is told the reference, not sent again."""
-    return json.dumps({"v": STATE_VERSION, "kind": "sent", "flow": flow_id, "reference": ref})

@@ -16,7 +16,7 @@ from bot.answers import FLOW_CHOICE_PREFIX, Answers
 from bot.cases import ACTION_PREFIX as CASE_PREFIX
 from bot.cases import REASON_MAX, Cases, CaseSettings, parse_action
 from bot.dialogs import ACTION_PREFIX as DIALOG_PREFIX
-from bot.dialogs import STATE_VERSION, DialogEngine, DialogState, StaleDialog, Turn
+from bot.dialogs import DialogEngine, DialogState, StaleDialog, Turn, reason_state
 from bot.directory import Directory
 from bot.storage import SqlStore
 from bot.types import FLOW_INTENTS, Incoming, Intent, Outcome, Reply, Understanding
@@ -65,7 +65,6 @@ class PolicyBot:
         self.cases = Cases(kb, self.store, self.directory, settings.cases)
         self.dialogs = DialogEngine(kb, self.cases.recipients_text)
         self.t = kb.texts
-        self._question_openers = {q.split()[0] for q in kb.lexicon.framing.get("question", ())}
 
     def understand(self, text: str) -> Understanding:
         return self.understander.understand(clean_text(text))
@@ -173,8 +172,7 @@ class PolicyBot:
             return True
         step = flow.step(state.step)
         free = step is not None and step.kind != "choice"
-        words = text.lower().split()
-        return not free and bool(words) and words[0] in self._question_openers and len(words) > 2
+        return not free and len(text.split()) > 2 and self.understander.starts_with_question(text)
 
     def _aside(self, state: DialogState, replies: list[Reply]) -> Turn:
         """Say something, then ask the current question again: the dialog carries on where it was."""
@@ -198,11 +196,10 @@ class PolicyBot:
             record, refusal = self.cases.check_action(incoming, ref, action)
             if refusal is not None:
                 return [refusal]
-            state = {"v": STATE_VERSION, "kind": "reason", "ref": ref, "action": action}
-            self.store.save_dialog(dialog_key(incoming), json.dumps(state), now)
+            self.store.save_dialog(dialog_key(incoming), reason_state(ref, action), now)
             return [self.cases.reason_prompt(record)]
         if len(text) > REASON_MAX:
-            return [Reply(self.t("dialog_too_long", length=f"{len(text):,}", limit=f"{REASON_MAX:,}"))]
+            return [self._reason_too_long(text)]
         return [self.cases.act(incoming, ref, action, text, now)]
 
     def _reason(self, incoming: Incoming, text: str, data: dict, key: str, now: float) -> list[Reply]:
@@ -213,11 +210,14 @@ class PolicyBot:
         if not text:
             return [Reply(self.t("dialog_empty"))]
         if len(text) > REASON_MAX:
-            return [Reply(self.t("dialog_too_long", length=f"{len(text):,}", limit=f"{REASON_MAX:,}"))]
+            return [self._reason_too_long(text)]
         self.store.delete_dialog(key)
         if action not in self.kb.actions:
             return [Reply(self.t("dialog_lost"))]
         return [self.cases.act(incoming, ref, action, text, now)]
+
+    def _reason_too_long(self, text: str) -> Reply:
+        return Reply(self.t("dialog_too_long", length=f"{len(text):,}", limit=f"{REASON_MAX:,}"))
 
     def _outcome(self, intent: Intent, replies: list[Reply], notes: list[str] = ()) -> Outcome:
         return Outcome(Understanding(intent, confidence=1.0), _with_notes(replies, notes))

@@ -43,7 +43,6 @@ class DialogState:
     answers: dict[str, dict] = field(default_factory=dict)  # step id -> {"v": value or [values], "t": shown text}
     asked: list[str] = field(default_factory=list)  # answered steps in order, for "back"
     facts: dict[str, str] = field(default_factory=dict)
-    editing: bool = False
     started: float = 0.0
 
     def to_json(self) -> str:
@@ -56,7 +55,7 @@ class DialogState:
             if flow is None or data.get("v") != STATE_VERSION or data.get("fingerprint") != flow.fingerprint:
                 raise ValueError("flow changed")
             state = cls(str(data["flow"]), str(data["fingerprint"]), str(data["step"]), dict(data["answers"]),
-                        list(data["asked"]), dict(data["facts"]), bool(data["editing"]), float(data["started"]))
+                        list(data["asked"]), dict(data["facts"]), float(data["started"]))
             if state.step not in (CONFIRM, CHANGE) and flow.step(state.step) is None:
                 raise ValueError("unknown step")
             if any(flow.step(s) is None for s in state.answers) or any(flow.step(s) is None for s in state.asked):
@@ -64,6 +63,16 @@ class DialogState:
             return state
         except (KeyError, TypeError, ValueError) as exc:
             raise StaleDialog(flow) from exc
+
+
+def sent_state(flow_id: str, ref: str) -> str:
+    """What a dialog leaves behind once sent: a second press of "Send" is told the reference, not sent again."""
+    return json.dumps({"v": STATE_VERSION, "kind": "sent", "flow": flow_id, "reference": ref})
+
+
+def reason_state(ref: str, action: str) -> str:
+    """A recipient asked for the reason for an action (declining): their next message is it."""
+    return json.dumps({"v": STATE_VERSION, "kind": "reason", "ref": ref, "action": action})
 
 
 @dataclass
@@ -92,7 +101,7 @@ class DialogEngine:
             return self._confirm_prompt(flow, state, notes)
         if state.step == CHANGE:
             choices = tuple(
-                Choice(flow.step(s).label, f"{ACTION_PREFIX}{CHANGE}:{s}") for s in self._answered_in_order(flow, state)
+                Choice(step.label, f"{ACTION_PREFIX}{CHANGE}:{step.id}") for step, _ in answered(flow, state.answers)
             )
             return Reply(self.t("dialog_change_which"), choices=choices, notes=notes,
                          next_step=self.t("dialog_choice_hint"))
@@ -101,16 +110,13 @@ class DialogEngine:
         return Reply(step.ask, choices=choices, notes=notes, next_step=self.t("dialog_choice_hint") if choices else "")
 
     def _confirm_prompt(self, flow: Flow, state: DialogState, notes: tuple[str, ...]) -> Reply:
-        lines = [f"- {flow.step(s).label}: {state.answers[s]['t']}" for s in self._answered_in_order(flow, state)]
+        lines = [f"- {step.label}: {answer['t']}" for step, answer in answered(flow, state.answers)]
         lead = "\n".join([self.t("dialog_confirm", recipients=self.recipients(flow, state)), *lines, "", self.t("dialog_confirm_question")])
         choices = tuple(
             Choice(self.t(key), f"{ACTION_PREFIX}{CONFIRM}:{value}")
             for key, value in (("dialog_send", "send"), ("dialog_change", "change"), ("dialog_cancel", "cancel"))
         )
         return Reply(lead, choices=choices, notes=notes, next_step=self.t("dialog_choice_hint"))
-
-    def _answered_in_order(self, flow: Flow, state: DialogState) -> list[str]:
-        return [s.id for s in flow.steps if s.id in state.answers]
 
     def _next_step(self, flow: Flow, state: DialogState) -> str:
         for step in flow.steps:
@@ -147,7 +153,7 @@ class DialogEngine:
             return Turn(state, [self.prompt(state, (self.t("dialog_first_step"),))])
         previous = state.asked.pop()
         state.answers.pop(previous, None)
-        state.step, state.editing = previous, False
+        state.step = previous
         return Turn(state, [self.prompt(state)])
 
     def matches_choice(self, state: DialogState, text: str) -> bool:
@@ -159,7 +165,7 @@ class DialogEngine:
         flow = self.kb.flows[state.flow]
         if action is not None:
             where, _, value = action[len(ACTION_PREFIX):].partition(":")
-            if where not in (state.step, CHANGE if state.step == CHANGE else None):
+            if where != state.step:
                 return Turn(state, [self.prompt(state, (self.t("dialog_stale_button"),))])
             return self._take(flow, state, value, pressed=True)
         return self._take(flow, state, text, pressed=False)
@@ -178,10 +184,7 @@ class DialogEngine:
         state.answers[step.id] = result
         if step.id not in state.asked:
             state.asked.append(step.id)
-        state.step = self._next_step(flow, state)
-        if state.editing and state.step != CONFIRM:
-            return Turn(state, [self.prompt(state)])
-        state.editing = False
+        state.step = self._next_step(flow, state)  # after a change from the summary, that is the summary again
         return Turn(state, [self.prompt(state)])
 
     def _confirm(self, flow: Flow, state: DialogState, text: str, pressed: bool) -> Turn:
@@ -196,18 +199,18 @@ class DialogEngine:
         return Turn(state, [self.prompt(state, (self.t("dialog_not_a_choice"),))])
 
     def _choose_change(self, flow: Flow, state: DialogState, text: str, pressed: bool) -> Turn:
-        answered = self._answered_in_order(flow, state)
-        chosen = text if pressed and text in answered else None
+        ids = [step.id for step, _ in answered(flow, state.answers)]
+        chosen = text if pressed and text in ids else None
         if chosen is None and not pressed:
             norm = _norm(text)
-            if norm.isdigit() and 1 <= int(norm) <= len(answered):
-                chosen = answered[int(norm) - 1]
+            if norm.isdigit() and 1 <= int(norm) <= len(ids):
+                chosen = ids[int(norm) - 1]
             else:
-                chosen = next((s for s in answered if norm in (_norm(flow.step(s).label), s)), None)
+                chosen = next((s for s in ids if norm in (_norm(flow.step(s).label), s)), None)
         if chosen is None:
             return Turn(state, [self.prompt(state, (self.t("dialog_not_a_choice"),))])
         state.answers.pop(chosen)
-        state.step, state.editing = chosen, True
+        state.step = chosen
         return Turn(state, [self.prompt(state)])
 
     # -- validation: an answer {"v", "t"}, a re-prompt note (str), or a reply before asking again --------
@@ -270,6 +273,11 @@ class DialogEngine:
         if len(names) < step.min or any(len(n) > NAME_MAX for n in names):
             return self.t("dialog_need_people", min=step.min)
         return {"v": names, "t": ", ".join(names)}
+
+
+def answered(flow: Flow, answers: dict[str, dict]) -> list[tuple[Step, dict]]:
+    """The steps answered so far with their answers, in the flow's order."""
+    return [(step, answers[step.id]) for step in flow.steps if step.id in answers]
 
 
 def applies(condition: Condition, state: DialogState) -> bool:

@@ -41,6 +41,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 
+BOT_ACTOR = {"name": "policybot"}  # who did what the bot does by itself (reminders, rerouting)
+
+
 @dataclass(frozen=True)
 class CaseEvent:
     at: float
@@ -268,10 +271,7 @@ class SqlStore:
                 (ref, flow, _json(reporter), _json(answers), _json(flags), int(confidential), now, now),
             )
             self._add_recipients(cur, ref, recipients)
-            cur.execute(
-                "INSERT INTO case_events (ref, at, actor, action, detail) VALUES (?, ?, ?, 'submitted', '')",
-                (ref, now, _json(reporter)),
-            )
+            self._event(cur, ref, now, reporter, "submitted")
             self._enqueue(cur, ref, notifications(ref), now)
             if dialog is not None:
                 self._put_dialog(cur, dialog[0], dialog[1](ref), now)
@@ -301,10 +301,7 @@ class SqlStore:
                 (to_status, now, ref, *from_statuses),
             ).rowcount
             if changed:
-                cur.execute(
-                    "INSERT INTO case_events (ref, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-                    (ref, now, _json(actor), action, detail),
-                )
+                self._event(cur, ref, now, actor, action, detail)
             record = self._case(cur, ref)
             if changed and record is not None:
                 self._enqueue(cur, ref, notifications(record), now)
@@ -330,19 +327,9 @@ class SqlStore:
             ).rowcount
             if changed:
                 self._add_recipients(cur, ref, recipients)
-                cur.execute(
-                    "INSERT INTO case_events (ref, at, actor, action, detail) VALUES (?, ?, ?, ?, '')",
-                    (ref, now, _json({"name": "policybot"}), event),
-                )
+                self._event(cur, ref, now, BOT_ACTOR, event)
                 self._enqueue(cur, ref, notifications, now)
         return bool(changed)
-
-    def add_event(self, ref: str, *, actor: dict, action: str, detail: str, now: float) -> None:
-        with self._tx() as cur:
-            cur.execute(
-                "INSERT INTO case_events (ref, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-                (ref, now, _json(actor), action, detail),
-            )
 
     def _case(self, cur: "_Cursor", ref: str) -> CaseRecord | None:
         row = cur.one(
@@ -361,6 +348,12 @@ class SqlStore:
         )
         return CaseRecord(row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]), tuple(json.loads(row[5])),
                           bool(row[6]), row[7], row[8], row[9], recipients, events)
+
+    def _event(self, cur: "_Cursor", ref: str, now: float, actor: dict, action: str, detail: str = "") -> None:
+        cur.execute(
+            "INSERT INTO case_events (ref, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+            (ref, now, _json(actor), action, detail),
+        )
 
     def _add_recipients(self, cur: "_Cursor", ref: str, recipients: list[str]) -> None:
         for address in dict.fromkeys(recipients):
@@ -451,10 +444,7 @@ class SqlStore:
                 (error, claim.id, worker),
             ).rowcount
             if changed:
-                cur.execute(
-                    "INSERT INTO case_events (ref, at, actor, action, detail) VALUES (?, ?, ?, 'undeliverable', ?)",
-                    (claim.case_ref, now, _json({"name": "policybot"}), error[:300]),
-                )
+                self._event(cur, claim.case_ref, now, BOT_ACTOR, "undeliverable", error[:300])
                 self._add_recipients(cur, claim.case_ref, recipients)
                 self._enqueue(cur, claim.case_ref, instead, now)
 

@@ -72,6 +72,10 @@ class Understander:
             analysis.corrections,
         )
 
+    def starts_with_question(self, text: str) -> bool:
+        """Whether the message opens like a question ("can I...", "what...")."""
+        return self._question.starts(tokenize(text[:MAX_CHARS]))
+
     def chosen_flow(self, flow_id: str) -> Understanding | None:
         """A flow the person picked from the choices offered; None if there is no such flow."""
         flow = self.kb.flows.get(flow_id)

@@ -20,16 +20,13 @@ MAX_LIMIT = 4000  # a step may not accept more than the bot reads of a message
 
 
 def read_steps(chk, body: LDict, what: str) -> tuple[Step, ...]:
-    raw = body.get("steps")
-    if raw is None:
+    if body.get("steps") is None:
         chk.error(body.line, f"{what}: missing 'steps'")
         return ()
-    if not isinstance(raw, list) or not raw:
-        chk.error(body.line_of("steps"), f"{what}: 'steps' must be a non-empty list")
-        return ()
+    raw = _non_empty_list(chk, body, "steps", what)
     steps: list[Step] = []
-    for item in raw:
-        step = _read_step(chk, item, raw.line_of(len(steps)) if hasattr(raw, "line_of") else body.line, what, steps)
+    for index, item in enumerate(raw):
+        step = _read_step(chk, item, raw.line_of(index) if hasattr(raw, "line_of") else body.line, what, steps)
         if step is not None:
             steps.append(step)
     return tuple(steps)
@@ -76,14 +73,10 @@ def _read_step(chk, raw: Any, line: int, what: str, earlier: list[Step]) -> Step
 
 
 def _read_options(chk, data: LDict, where: str) -> tuple[Option, ...]:
-    raw = data.get("choices")
-    if raw is None:
-        return ()
-    if not isinstance(raw, list) or not raw:
-        chk.error(data.line_of("choices"), f"{where}: 'choices' must be a non-empty list")
+    if data.get("choices") is None:
         return ()
     options: list[Option] = []
-    for item in raw:
+    for item in _non_empty_list(chk, data, "choices", where):
         opt = chk.mapping(item, data.line_of("choices"), f"{where}: a choice")
         if opt is None:
             continue
@@ -98,6 +91,14 @@ def _read_options(chk, data: LDict, where: str) -> tuple[Option, ...]:
             Option(value, label, tuple(str(a) for a in also), str(opt.get("flag", "") or ""), str(opt.get("reply", "") or ""))
         )
     return tuple(options)
+
+
+def _non_empty_list(chk, data: LDict, key: str, where: str) -> list:
+    raw = data.get(key)
+    if not isinstance(raw, list) or not raw:
+        chk.error(data.line_of(key), f"{where}: {key!r} must be a non-empty list")
+        return []
+    return raw
 
 
 def _number(chk, data: LDict, key: str, where: str, default: int) -> int:

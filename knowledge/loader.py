@@ -85,7 +85,6 @@ TEXT_PLACEHOLDERS: dict[str, set[str]] = {
     "case_role_line_manager": set(),
     "case_role_team": {"team_name"},
     "case_your_line_manager": {"name"},
-    "case_the_team": {"team_name"},
     "case_breach": {"aware", "deadline"},
     "case_reporter_unknown": {"user"},
     "case_reminder_title": {"reference"},
@@ -458,7 +457,7 @@ def _read_flows(chk: _Checker, path: Path, primary_id: str, refs: list) -> tuple
             chk.error(rec.line, f"{what}: recognise needs 'actions'")
         steps = flowspec.read_steps(chk, body, what)
         flows[fid] = Flow(
-            fid, chk.text(body, "title", what), clause, chk.text(body, "offer", what), trigger, dict(body),
+            fid, chk.text(body, "title", what), clause, chk.text(body, "offer", what), trigger,
             chk.text(body, "intro", what), steps, flowspec.read_case(chk, body, what, steps, actions, prefixes),
             chk.text(body, "noun", what),
         )

@@ -139,7 +139,6 @@ class Flow:
     clause: str
     offer: str
     recognise: FlowTrigger
-    definition: Mapping[str, object] = field(default_factory=dict)
     intro: str = ""
     steps: tuple[Step, ...] = ()
     case: CaseSpec | None = None

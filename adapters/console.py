@@ -39,6 +39,8 @@ class ConsoleTransport:
         self.arrived: list[Notification] = []
 
     async def send(self, notification: Notification) -> str:
+        if notification.kind == "update":  # a terminal can't change what it printed; the buttons say "already done"
+            return notification.replaces
         self.arrived.append(notification)
         return f"console:{notification.id}"
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,23 @@ CASE_REF = re.compile(r"^[A-Z]{2,5}-\d{4,}$")
 class CaseSettings:
     reminder_after: float = 30 * 60  # seconds before an unanswered case is sent again; twice this, it is raised
     timezone: str = "Europe/London"
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    ref: str
+    title: str
+    status: str
+    sent_at: str
+    reporter: str = ""  # for cases waiting for someone else to act
+    actions: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Overview:
+    name: str
+    mine: tuple[CaseSummary, ...] = ()
+    waiting: tuple[CaseSummary, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,7 +188,8 @@ class Cases:
             lead = self.t("case_outcome", actor=actor.name, verb=action.verb, flow_noun=flow.noun, reference=ref)
             if reason:
                 lead += "\n" + self.t("case_outcome_reason", reason=reason)
-            return [self._new(ref, _reporter(case.reporter), "outcome", self.t("case_outcome_title", reference=ref), lead)]
+            told = self._new(ref, _reporter(case.reporter), "outcome", self.t("case_outcome_title", reference=ref), lead)
+            return [told, *self._updates(ref)]
 
         done, record = self.store.act(
             ref, action=action_id, from_statuses=action.from_statuses, to_status=action.to,
@@ -188,8 +206,57 @@ class Cases:
         return Reply(self.t("case_already", reference=record.ref, verb=verb,
                             actor=by.actor.get("name", "someone") if by else "someone", at=self.when(by.at) if by else "-"))
 
-    def reason_prompt(self, record: CaseRecord) -> Reply:
-        return Reply(self.t("case_reason_ask", reference=record.ref, reporter=self._reporter_name(record.reporter)))
+    def reason_prompt(self, record: CaseRecord, action_id: str) -> Reply:
+        return Reply(self.t("case_reason_ask", reference=record.ref, reporter=self._reporter_name(record.reporter)),
+                     expects=f"{ACTION_PREFIX}{record.ref}:{action_id}")
+
+    # -- keeping sent messages up to date ----------------------------------------------------------------------
+    def _updates(self, ref: str) -> list[NewNotification]:
+        """After an action: every message that offered buttons for this case is brought up to date."""
+        return [
+            NewNotification(d.recipient, {"kind": "update", "replaces_id": d.id})
+            for d in self.store.deliveries(ref)
+            if d.status in ("pending", "delivered") and d.payload.get("actions")
+        ]
+
+    def refreshed(self, original: Notification) -> Notification:
+        """An earlier notification as it should read now: who did what, and only the buttons still of use."""
+        record = self.store.case(original.case_ref)
+        flow = self.kb.flows.get(record.flow) if record else None
+        if record is None or flow is None:
+            return original
+        lines = []
+        for e in record.events:
+            if e.action in self.kb.actions:
+                line = self.t("case_done_by", actor=e.actor.get("name", ""), verb=self.kb.actions[e.action].verb, at=self.when(e.at))
+                lines.append(line + (" " + self.t("case_outcome_reason", reason=e.detail) if e.detail else ""))
+        actions = tuple(c for c in self._buttons(flow, record.ref)
+                        if record.status in self.kb.actions[c.value.rsplit(":", 1)[1]].from_statuses)
+        return replace(original, actions=actions, status="\n".join(lines))
+
+    # -- what a person has open -------------------------------------------------------------------------------
+    def overview(self, platform: str, user: str) -> "Overview":
+        """A person's own open cases, and the cases waiting for them to act (App Home, a status page)."""
+        person = self.directory.for_user(platform, user)
+        waiting_statuses = tuple(sorted({s for a in self.kb.actions.values() for s in a.from_statuses}))
+        mine = self.store.cases_reported_by(user=f"user:{platform}:{user}", email=person.email if person else "",
+                                            statuses=waiting_statuses)
+        addresses = [] if person is None else [f"person:{person.email.lower()}"] + [
+            f"team:{t.id}" for t in self.directory.teams if self.directory.is_member(t.id, person.email)]
+        waiting = self.store.cases_sent_to(addresses, statuses=waiting_statuses)
+        return Overview(
+            person.name if person else "",
+            tuple(self._summary(r, mine=True) for r in mine),
+            tuple(self._summary(r, mine=False) for r in waiting),
+        )
+
+    def _summary(self, record: CaseRecord, mine: bool) -> "CaseSummary":
+        flow = self.kb.flows.get(record.flow)
+        title = flow.title if flow else record.flow
+        actions = () if mine or flow is None else tuple(
+            c for c in self._buttons(flow, record.ref) if record.status in self.kb.actions[c.value.rsplit(":", 1)[1]].from_statuses)
+        who = "" if mine else self._reporter_name(record.reporter)
+        return CaseSummary(record.ref, title, record.status, self.when(record.created_at), who, actions)
 
     # -- reminders -------------------------------------------------------------------------------------------
     def send_reminders(self, now: float) -> int:

@@ -14,12 +14,12 @@ from typing import Callable
 
 from bot.answers import FLOW_CHOICE_PREFIX, Answers
 from bot.cases import ACTION_PREFIX as CASE_PREFIX
-from bot.cases import REASON_MAX, Cases, CaseSettings, parse_action
+from bot.cases import REASON_MAX, Cases, CaseSettings, Overview, parse_action
 from bot.dialogs import ACTION_PREFIX as DIALOG_PREFIX
 from bot.dialogs import DialogEngine, DialogState, StaleDialog, Turn, reason_state
 from bot.directory import Directory
-from bot.storage import SqlStore
-from bot.types import FLOW_INTENTS, Incoming, Intent, Outcome, Reply, Understanding
+from bot.storage import NewNotification, SqlStore
+from bot.types import FLOW_INTENTS, Address, Incoming, Intent, Notification, Outcome, Reply, Understanding
 from bot.understanding import Understander
 from knowledge.model import Flow, KnowledgeBase
 
@@ -65,6 +65,26 @@ class PolicyBot:
         self.cases = Cases(kb, self.store, self.directory, settings.cases)
         self.dialogs = DialogEngine(kb, self.cases.recipients_text)
         self.t = kb.texts
+
+    def receive(self, incoming: Incoming, *, event_id: str = "") -> Outcome | None:
+        """Handle one incoming message once, durably: for chat platforms that deliver events again.
+
+        The event's id, every change it makes and its replies (queued for delivery where the person wrote)
+        commit in one transaction, so a crash loses nothing and a redelivered event changes nothing.
+        None if an event with this id was handled before."""
+        now = self.clock()
+        with self.store.transaction():
+            if event_id and not self.store.first_time(event_id, now):
+                return None
+            outcome = self.handle(incoming)
+            if outcome.replies:
+                to = Address("user", incoming.user, incoming.platform, incoming.conversation)
+                reply = Notification(0, "", to, "", "reply", replies=outcome.replies)
+                self.store.enqueue("", [NewNotification(to.to_dict(), reply.payload())], now)
+        return outcome
+
+    def overview(self, platform: str, user: str) -> Overview:
+        return self.cases.overview(platform, user)
 
     def understand(self, text: str) -> Understanding:
         return self.understander.understand(clean_text(text))
@@ -197,9 +217,12 @@ class PolicyBot:
             if refusal is not None:
                 return [refusal]
             self.store.save_dialog(dialog_key(incoming), reason_state(ref, action), now)
-            return [self.cases.reason_prompt(record)]
+            return [self.cases.reason_prompt(record, action)]
         if len(text) > REASON_MAX:
             return [self._reason_too_long(text)]
+        waiting = self.store.load_dialog(dialog_key(incoming))
+        if waiting is not None and _parse(waiting[0]).get("kind") == "reason":  # answered in a form instead of typed
+            self.store.delete_dialog(dialog_key(incoming))
         return [self.cases.act(incoming, ref, action, text, now)]
 
     def _reason(self, incoming: Incoming, text: str, data: dict, key: str, now: float) -> list[Reply]:

@@ -38,6 +38,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             finished_at {real}, outcome TEXT, error TEXT)""",
         "CREATE INDEX delivery_attempts_notification ON delivery_attempts (notification_id)",
     ),
+    (  # 2: chat events already handled (a platform's retries), and who reported a case, for lists of cases
+        "CREATE TABLE processed_events (id TEXT PRIMARY KEY, at {real} NOT NULL)",
+        "CREATE INDEX processed_events_at ON processed_events (at)",
+        "ALTER TABLE cases ADD COLUMN reporter_user TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN reporter_email TEXT NOT NULL DEFAULT ''",
+        "UPDATE cases SET reporter_user = {reporter_user}, reporter_email = LOWER({reporter_email})",
+        "CREATE INDEX cases_reporter_user ON cases (reporter_user, status)",
+        "CREATE INDEX cases_reporter_email ON cases (reporter_email, status)",
+        "CREATE INDEX case_recipients_address ON case_recipients (address)",
+        "CREATE INDEX outbox_case ON outbox (case_ref)",
+    ),
 )
 
 
@@ -104,7 +115,11 @@ class StorageError(Exception):
 
 class _SQLite:
     name = "sqlite"
-    types = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "real": "REAL"}
+    types = {
+        "id": "INTEGER PRIMARY KEY AUTOINCREMENT", "real": "REAL",
+        "reporter_user": "'user:' || json_extract(reporter, '$.platform') || ':' || json_extract(reporter, '$.user')",
+        "reporter_email": "COALESCE(json_extract(reporter, '$.email'), '')",
+    }
     skip_locked = ""
 
     def __init__(self, path: Path):
@@ -132,7 +147,11 @@ class _SQLite:
 
 class _Postgres:
     name = "postgresql"
-    types = {"id": "BIGSERIAL PRIMARY KEY", "real": "DOUBLE PRECISION"}
+    types = {
+        "id": "BIGSERIAL PRIMARY KEY", "real": "DOUBLE PRECISION",
+        "reporter_user": "'user:' || (reporter::json ->> 'platform') || ':' || (reporter::json ->> 'user')",
+        "reporter_email": "COALESCE(reporter::json ->> 'email', '')",
+    }
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str):
@@ -165,6 +184,7 @@ class SqlStore:
         self.dialect = dialect
         self._lock = threading.RLock()
         self._conn = None
+        self._open: _Cursor | None = None  # the transaction in progress (only its thread can hold the lock)
 
     @classmethod
     def sqlite(cls, path: Path | str) -> "SqlStore":
@@ -196,18 +216,30 @@ class SqlStore:
         return self._conn
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything the store does inside this block commits together, or not at all."""
+        with self._tx():
+            yield
+
+    @contextmanager
     def _tx(self) -> Iterator["_Cursor"]:
         with self._lock:
+            if self._open is not None:  # inside transaction(): part of the caller's unit of work
+                yield self._open
+                return
             conn = self._connection()
             self.dialect.begin(conn)
+            self._open = _Cursor(conn, self.dialect)
             try:
-                yield _Cursor(conn, self.dialect)
+                yield self._open
             except BaseException:
+                self._open = None
                 try:
                     conn.execute("ROLLBACK")
                 except Exception:  # the connection itself failed: it is replaced on the next call
                     pass
                 raise
+            self._open = None
             conn.execute("COMMIT")
 
     def migrate(self) -> int:
@@ -266,9 +298,10 @@ class SqlStore:
             )[0]
             ref = f"{prefix}-{number:04d}"
             cur.execute(
-                "INSERT INTO cases (ref, flow, status, reporter, answers, flags, confidential, created_at, updated_at) "
-                "VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)",
-                (ref, flow, _json(reporter), _json(answers), _json(flags), int(confidential), now, now),
+                "INSERT INTO cases (ref, flow, status, reporter, answers, flags, confidential, created_at, updated_at, "
+                "reporter_user, reporter_email) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ref, flow, _json(reporter), _json(answers), _json(flags), int(confidential), now, now,
+                 f"user:{reporter.get('platform', '')}:{reporter.get('user', '')}", reporter.get("email", "").lower()),
             )
             self._add_recipients(cur, ref, recipients)
             self._event(cur, ref, now, reporter, "submitted")
@@ -443,14 +476,21 @@ class SqlStore:
                 "WHERE id = ? AND claimed_by = ? AND status = 'pending'",
                 (error, claim.id, worker),
             ).rowcount
-            if changed:
+            if changed and claim.case_ref:
                 self._event(cur, claim.case_ref, now, BOT_ACTOR, "undeliverable", error[:300])
                 self._add_recipients(cur, claim.case_ref, recipients)
                 self._enqueue(cur, claim.case_ref, instead, now)
 
     def deliveries(self, case_ref: str | None = None) -> list[Delivery]:
         """Every notification (of one case, or all), with its attempts: for the terminal, reports and tests."""
-        where, params = ("WHERE case_ref = ?", (case_ref,)) if case_ref else ("", ())
+        where, params = ("WHERE case_ref = ?", (case_ref,)) if case_ref is not None else ("", ())
+        return self._deliveries(where, params)
+
+    def delivery(self, nid: int) -> Delivery | None:
+        found = self._deliveries("WHERE id = ?", (nid,))
+        return found[0] if found else None
+
+    def _deliveries(self, where: str, params: tuple) -> list[Delivery]:
         with self._tx() as cur:
             rows = cur.all(
                 f"SELECT id, case_ref, recipient, payload, status, attempts, receipt, last_error FROM outbox {where} ORDER BY id",
@@ -463,10 +503,53 @@ class SqlStore:
                                        error, [tuple(t) for t in tries]))
             return result
 
+    def enqueue(self, case_ref: str, notifications: list[NewNotification], now: float) -> None:
+        """Queue notifications outside a case change (replies to a person: case_ref ""), for the worker to deliver."""
+        with self._tx() as cur:
+            self._enqueue(cur, case_ref, notifications, now)
+
     def next_due(self) -> float | None:
         with self._tx() as cur:
             row = cur.one("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
         return row[0] if row else None
+
+
+    # -- lists of cases ---------------------------------------------------------------------------------------
+    def cases_reported_by(self, *, user: str, email: str, statuses: tuple[str, ...], limit: int = 20) -> list[CaseRecord]:
+        """Cases in one of `statuses` reported by this chat user ("user:slack:U1") or this email, newest first."""
+        marks = ", ".join("?" for _ in statuses)
+        with self._tx() as cur:
+            refs = cur.all(
+                f"SELECT ref FROM cases WHERE (reporter_user = ? OR (reporter_email = ? AND reporter_email <> '')) "
+                f"AND status IN ({marks}) ORDER BY created_at DESC LIMIT ?",
+                (user, email.lower(), *statuses, limit),
+            )
+            return [self._case(cur, r[0]) for r in refs]
+
+    def cases_sent_to(self, addresses: list[str], *, statuses: tuple[str, ...], limit: int = 20) -> list[CaseRecord]:
+        """Cases in one of `statuses` that went to any of these addresses ("person:sam@...", "team:marcomms"), oldest first."""
+        if not addresses:
+            return []
+        to, marks = ", ".join("?" for _ in addresses), ", ".join("?" for _ in statuses)
+        with self._tx() as cur:
+            refs = cur.all(
+                f"SELECT ref FROM cases WHERE status IN ({marks}) AND ref IN "
+                f"(SELECT ref FROM case_recipients WHERE address IN ({to})) ORDER BY created_at LIMIT ?",
+                (*statuses, *addresses, limit),
+            )
+            return [self._case(cur, r[0]) for r in refs]
+
+    # -- chat events ------------------------------------------------------------------------------------------
+    def first_time(self, event_id: str, now: float) -> bool:
+        """Record that an incoming event was handled; False if it was before (a platform delivering it again)."""
+        with self._tx() as cur:
+            return bool(cur.execute(
+                "INSERT INTO processed_events (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", (event_id, now)
+            ).rowcount)
+
+    def forget_events(self, before: float) -> int:
+        with self._tx() as cur:
+            return cur.execute("DELETE FROM processed_events WHERE at < ?", (before,)).rowcount
 
 
 class _Cursor:

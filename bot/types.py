@@ -51,6 +51,7 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     notes: tuple[str, ...] = ()
     also_label: str = ""  # heads the second quote; from the text catalog
+    expects: str = ""  # a choice value: the text the person types next is sent with it (an adapter may show a form)
 
     @property
     def text(self) -> str:
@@ -65,6 +66,21 @@ class Reply:
         if self.next_step:
             parts.append(self.next_step)
         return "\n\n".join(p for p in parts if p)
+
+    def to_dict(self) -> dict:
+        return {
+            "lead": self.lead, "next_step": self.next_step, "notes": list(self.notes), "also_label": self.also_label,
+            "expects": self.expects, "choices": [[c.label, c.value] for c in self.choices],
+            "quotes": [[q.citation, q.document, q.section, q.text] for q in self.quotes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Reply":
+        return cls(
+            str(data.get("lead", "")), tuple(Quote(*map(str, q)) for q in data.get("quotes", [])),
+            str(data.get("next_step", "")), tuple(Choice(str(a), str(b)) for a, b in data.get("choices", [])),
+            tuple(map(str, data.get("notes", []))), str(data.get("also_label", "")), str(data.get("expects", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -112,43 +128,58 @@ class Address:
 
 @dataclass(frozen=True)
 class Notification:
-    """A message to someone other than the person talking: rendered by the adapter that delivers it.
+    """A message leaving the outbox: rendered by the adapter that delivers it.
 
+    kind: "case", "reminder", "raised", "outcome" or "undeliverable" for other people; "reply" for the replies
+    to what someone said (in `replies`, where they said it); "update" for a new version of an earlier
+    notification (its receipt in `replaces`: the adapter edits that message, for example to remove its buttons).
     Every text here may contain what a user typed: adapters escape all of it for their markup."""
 
     id: int
     case_ref: str
     recipient: Address
     recipient_name: str
-    kind: str  # "case", "reminder", "raised", "outcome", "undeliverable"
-    title: str
-    lead: str
+    kind: str
+    title: str = ""
+    lead: str = ""
     alert: str = ""  # shown prominently (a possible personal data breach)
     fields: tuple[tuple[str, str], ...] = ()
     actions: tuple[Choice, ...] = ()
+    status: str = ""  # what has happened to the case since (who acted, when)
+    replies: tuple[Reply, ...] = ()
+    replaces: str = ""  # for an update: the receipt of the message it replaces
 
     @property
     def text(self) -> str:
+        if self.replies:
+            return "\n\n".join(reply.text for reply in self.replies)
         parts = [self.title]
         if self.alert:
             parts.append(f"!! {self.alert}")
         parts.append(self.lead)
         if self.fields:
             parts.append("\n".join(f"{label}: {value}" for label, value in self.fields))
+        parts.append(self.status)
         return "\n\n".join(p for p in parts if p)
 
     def payload(self) -> dict:
-        return {
+        data = {
             "recipient_name": self.recipient_name, "kind": self.kind, "title": self.title, "lead": self.lead,
             "alert": self.alert, "fields": [list(f) for f in self.fields],
             "actions": [[c.label, c.value] for c in self.actions],
         }
+        if self.status:
+            data["status"] = self.status
+        if self.replies:
+            data["replies"] = [r.to_dict() for r in self.replies]
+        return data
 
     @classmethod
-    def from_payload(cls, nid: int, case_ref: str, recipient: dict, payload: dict) -> "Notification":
+    def from_payload(cls, nid: int, case_ref: str, recipient: dict, payload: dict, replaces: str = "") -> "Notification":
         return cls(
             nid, case_ref, Address.from_dict(recipient), str(payload.get("recipient_name", "")),
             str(payload.get("kind", "")), str(payload.get("title", "")), str(payload.get("lead", "")),
             str(payload.get("alert", "")), tuple((str(a), str(b)) for a, b in payload.get("fields", [])),
-            tuple(Choice(str(a), str(b)) for a, b in payload.get("actions", [])),
+            tuple(Choice(str(a), str(b)) for a, b in payload.get("actions", [])), str(payload.get("status", "")),
+            tuple(Reply.from_dict(r) for r in payload.get("replies", [])), replaces,
         )

@@ -102,6 +102,7 @@ TEXT_PLACEHOLDERS: dict[str, set[str]] = {
     "case_reason_cancelled": {"reference"},
     "case_undeliverable_title": {"name", "reference"},
     "case_undeliverable": {"reference", "name", "error"},
+    "case_done_by": {"actor", "verb", "at"},
     "case_status": {"reference", "flow_title", "status"},
     "case_history_line": {"at", "actor", "action", "detail"},
     "case_list_and": set(),

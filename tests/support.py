@@ -67,6 +67,7 @@ class RecordingTransport:
 
     sent: list[Notification] = field(default_factory=list)
     fail: dict[str, list] = field(default_factory=dict)
+    updated: list[Notification] = field(default_factory=list)  # updates of messages sent earlier
 
     async def send(self, notification: Notification) -> str:
         plan = self.fail.get(notification.recipient.key)
@@ -74,6 +75,9 @@ class RecordingTransport:
             error = plan.pop(0)
             if error is not None:
                 raise error
+        if notification.kind == "update":
+            self.updated.append(notification)
+            return notification.replaces
         self.sent.append(notification)
         return f"msg-{len(self.sent)}"
 

@@ -164,7 +164,13 @@ def test_an_unacknowledged_report_is_sent_again_then_raised_to_the_team(app, wor
     assert "in the 60 minutes since it was sent to Sam Patel" in raised.lead
     assert Chat(app, user=PRIYA).act(button(raised, "Acknowledge")).startswith("Done")
     clock.advance(120)
-    assert deliver(worker) == 1  # only the reporter's update: no more reminders
+    sent = len(transport.sent)
+    assert deliver(worker) == 4  # the reporter is told, and the three messages with buttons are brought up to date
+    assert [n.kind for n in transport.sent[sent:]] == ["outcome"]  # no more reminders
+    assert sorted(n.recipient.key for n in transport.updated) == sorted([LINE_MANAGER, LINE_MANAGER, HR])
+    for update in transport.updated:
+        assert "Priya Shah acknowledged this at" in update.status
+        assert [a.label for a in update.actions] == ["Resolve"]
     assert [e.action for e in app.store.case("BUL-0001").events] == ["submitted", "reminded", "raised", "acknowledge"]
 
 

@@ -40,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--as", dest="user", metavar="EMAIL", help="start as this person from the staff directory")
     chat.set_defaults(run=_chat)
 
+    serve = commands.add_parser("serve", help="run the bot for Slack (configured from the environment)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 3978)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.add_argument("--socket-mode", action="store_true",
+                       help="take Slack's events over Socket Mode (needs SLACK_APP_TOKEN) instead of a public URL")
+    serve.set_defaults(run=_serve)
+
     kb = commands.add_parser("kb", help="knowledge base tools")
     kb_commands = kb.add_subparsers(metavar="KB_COMMAND")
     check = kb_commands.add_parser("check", help="validate the knowledge base files")
@@ -89,6 +96,31 @@ def _chat(args: argparse.Namespace) -> int:
         return 1
     transport = ConsoleTransport()
     return ConsoleChat(bot, args.user, build_worker(bot, transport), transport).run()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+    import os
+
+    from adapters.server import DEFAULT_PORT, serve
+
+    logging.basicConfig(level=os.environ.get("POLICYBOT_LOG_LEVEL", "INFO").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("slack_bolt").setLevel(logging.WARNING)  # it logs request bodies at INFO and DEBUG
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    port = args.port
+    if port is None:
+        raw = os.environ.get("PORT", "") or str(DEFAULT_PORT)
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            print("policybot: PORT must be a port number (1-65535)", file=sys.stderr)
+            return 1
+        port = int(raw)
+    try:
+        serve(port, args.host, socket_mode=args.socket_mode)
+    except (ConfigError, DirectoryError, StorageError, KnowledgeBaseError) as exc:
+        print(f"policybot: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _kb_check(args: argparse.Namespace) -> int:

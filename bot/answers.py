@@ -21,7 +21,8 @@ class Answers:
         if understanding.small_talk == "empty":
             return Reply(self.t("empty", policy_title=self.primary.title), notes=notes)
         if intent is Intent.HELP:
-            return Reply(self.t("help", policy_title=self.primary.title, flow_list=self._flow_list()), notes=notes)
+            return Reply(self.t("help", policy_title=self.primary.title, flow_list=self._flow_list()), notes=notes,
+                         choices=self._offers(self.kb.flows.values()))
         if understanding.small_talk == "thanks":
             return Reply(self.t("thanks"), notes=notes)
         if intent is Intent.GREETING:
@@ -56,6 +57,18 @@ class Answers:
         flow = self.kb.flows[step.flow]
         offer = self.t("flow_offer", offer=flow.offer, example=self._examples[flow.id])
         return self.t("next_step", text=offer), (Choice(flow.offer, FLOW_CHOICE_PREFIX + flow.id),)
+
+    def flows_named(self, name: str) -> list:
+        """The flows a short name picks: an id ("request_account") or its first word ("report", "request")."""
+        if name in self.kb.flows:
+            return [self.kb.flows[name]]
+        return [flow for flow in self.kb.flows.values() if name and flow.id.startswith(f"{name}_")]
+
+    def menu(self, flows) -> Reply:
+        return Reply(self.t("flow_menu"), choices=self._offers(flows))
+
+    def _offers(self, flows) -> tuple[Choice, ...]:
+        return tuple(Choice(flow.title, FLOW_CHOICE_PREFIX + flow.id) for flow in flows)
 
     def quote(self, clause: Clause) -> Quote:
         document = self.kb.document(clause.document_id)

@@ -66,22 +66,27 @@ class PolicyBot:
         self.dialogs = DialogEngine(kb, self.cases.recipients_text)
         self.t = kb.texts
 
-    def receive(self, incoming: Incoming, *, event_id: str = "") -> Outcome | None:
+    def receive(self, incoming: Incoming, *, event_id: str = "", forms: bool = False) -> Outcome | None:
         """Handle one incoming message once, durably: for chat platforms that deliver events again.
 
         The event's id, every change it makes and its replies (queued for delivery where the person wrote)
         commit in one transaction, so a crash loses nothing and a redelivered event changes nothing.
-        None if an event with this id was handled before."""
+        None if an event with this id was handled before. forms: the platform shows a form for a reply that
+        expects text, so such replies are returned but not queued (queue_replies them if the form fails)."""
         now = self.clock()
         with self.store.transaction():
             if event_id and not self.store.first_time(event_id, now):
                 return None
             outcome = self.handle(incoming)
-            if outcome.replies:
-                to = Address("user", incoming.user, incoming.platform, incoming.conversation)
-                reply = Notification(0, "", to, "", "reply", replies=outcome.replies)
-                self.store.enqueue("", [NewNotification(to.to_dict(), reply.payload())], now)
+            self.queue_replies(incoming, [r for r in outcome.replies if not (forms and r.expects)])
         return outcome
+
+    def queue_replies(self, incoming: Incoming, replies: list[Reply]) -> None:
+        """Queue replies for delivery in the conversation the person wrote in."""
+        if replies:
+            to = Address("user", incoming.user, incoming.platform, incoming.conversation)
+            reply = Notification(0, "", to, "", "reply", replies=tuple(replies))
+            self.store.enqueue("", [NewNotification(to.to_dict(), reply.payload())], self.clock())
 
     def overview(self, platform: str, user: str) -> Overview:
         return self.cases.overview(platform, user)
@@ -134,13 +139,18 @@ class PolicyBot:
             clause = self.kb.clause(flow.clause)
             intro = replace(turn.replies[0], quotes=(self.answers.quote(clause),), also_label=self.t("also_relevant"))
             return Outcome(understanding, _with_notes([intro, *turn.replies[1:]], notes))
+        if understanding.small_talk == "menu":  # several flows answer to the name chosen ("report")
+            menu = self.answers.menu(self.kb.flows[f] for f in understanding.clauses)
+            return Outcome(understanding, _with_notes([menu], notes))
         return Outcome(understanding, _with_notes([self.answers.reply(understanding)], notes))
 
     def _understand_action(self, action: str) -> Understanding:
         if action.startswith(FLOW_CHOICE_PREFIX):
-            chosen = self.understander.chosen_flow(action[len(FLOW_CHOICE_PREFIX):])
-            if chosen is not None:
-                return chosen
+            flows = self.answers.flows_named(action[len(FLOW_CHOICE_PREFIX):])
+            if len(flows) == 1:
+                return self.understander.chosen_flow(flows[0].id)
+            if flows:
+                return Understanding(Intent.HELP, tuple(f.id for f in flows), confidence=1.0, small_talk="menu")
         return Understanding(Intent.HELP, confidence=1.0, small_talk="help")
 
     # -- inside a guided flow ----------------------------------------------------------------------------------

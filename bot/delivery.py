@@ -115,7 +115,9 @@ class Worker:
             if note is None:
                 return 0
         try:
-            receipt = await asyncio.wait_for(self.transport.find(note), self.timeout) if claim.uncertain else None
+            # an earlier attempt that died, timed out or failed may still have arrived: look before sending again
+            unsure = claim.uncertain or claim.attempts > 1
+            receipt = await asyncio.wait_for(self.transport.find(note), self.timeout) if unsure else None
             outcome = "found" if receipt else "delivered"
             if receipt is None:
                 receipt = await asyncio.wait_for(self.transport.send(note), self.timeout)

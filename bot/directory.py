@@ -50,6 +50,15 @@ class Directory:
             (platform, p.platform_id(platform)): p for p in people for platform in PLATFORM_IDS if p.platform_id(platform)
         }
 
+    def link(self, platform: str, user_id: str, email: str) -> Person | None:
+        """Remember that a platform user is this person (the platform vouched for their email address).
+
+        A user id the directory lists for someone else is never re-linked."""
+        person = self.person(email)
+        if person is not None and platform in PLATFORM_IDS and user_id and (platform, user_id) not in self._by_platform:
+            self._by_platform[(platform, user_id)] = person
+        return self._by_platform.get((platform, user_id))
+
     def person(self, email: str) -> Person | None:
         return self._people.get(email.strip().lower())
 

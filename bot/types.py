@@ -86,12 +86,12 @@ class Reply:
 @dataclass(frozen=True)
 class Understanding:
     intent: Intent
-    clauses: tuple[str, ...] = ()  # citation ids, best first
+    clauses: tuple[str, ...] = ()  # citation ids, best first (for a "menu": the flow ids offered)
     confidence: float = 0.0
     ranked: tuple[str, ...] = ()  # the search's ranking (citation ids), for evaluation
     truncated: bool = False
     corrections: tuple[tuple[str, str], ...] = ()
-    small_talk: str = ""  # "greeting", "thanks", "help" or "empty" for those intents
+    small_talk: str = ""  # "greeting", "thanks", "help", "empty" or "menu" (of flows) for those intents
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,7 @@ def drop_pg_schema(url: str) -> None:
 
 
 def open_store(url: str) -> SqlStore:
+    url = str(url)
     store = SqlStore.postgres(url) if url.startswith("postgresql") else SqlStore.sqlite(url)
     store.migrate()
     return store

@@ -1,0 +1,124 @@
+"""`policybot serve`: one aiohttp server for the deployed bot, and the delivery worker beside it.
+
+Routes: /slack/events (Slack's Events API, interactivity and the slash command) and /healthz.
+Each chat platform configured in the environment mounts its own routes; nothing else knows about them.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from aiohttp import web
+
+from adapters.routing import Router
+from bot.bootstrap import ConfigError, build_bot, build_worker, environment
+from bot.core import PolicyBot
+from bot.delivery import Worker
+from bot.storage import StorageError
+
+log = logging.getLogger("policybot.server")
+DEFAULT_PORT = 3978
+MAX_BODY = 1024 * 1024  # Slack and the Bot Framework send far less; anything bigger is refused before reading
+
+
+@dataclass
+class Service:
+    """The bot, the platforms it serves, and the worker that delivers for all of them."""
+
+    bot: PolicyBot
+    platforms: list = field(default_factory=list)
+    worker: Worker | None = None
+    socket_mode: bool = False
+
+    def web_app(self, *, run_worker: bool = True, poll: float = 1.0) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_get("/healthz", self.health)
+        for platform in self.platforms:
+            platform.mount(app)
+        if run_worker and self.worker is not None:
+            app.cleanup_ctx.append(self._worker_running(poll))
+        return app
+
+    def _worker_running(self, poll: float):
+        async def context(app: web.Application):
+            stop = asyncio.Event()
+            task = asyncio.create_task(self.worker.run(stop, poll))
+            yield
+            stop.set()
+            await task
+            for platform in self.platforms:
+                await platform.settle()
+        return context
+
+    async def health(self, request: web.Request) -> web.Response:
+        try:
+            due = await asyncio.to_thread(self.bot.store.next_due)
+        except StorageError:
+            return web.json_response({"status": "unavailable", "storage": self.bot.store.kind}, status=503)
+        return web.json_response({
+            "status": "ok", "storage": self.bot.store.kind,
+            "platforms": [p.platform for p in self.platforms], "outbox": "pending" if due is not None else "empty",
+        })
+
+
+def build_service(environ: Mapping[str, str] | None = None, *, socket_mode: bool = False) -> Service:
+    """Everything `serve` runs, from the environment; a ConfigError names what is missing or malformed."""
+    env = environment(environ)
+    platforms_wanted = []
+    from adapters.slack import settings as slack
+
+    if socket_mode or slack.configured(env):
+        platforms_wanted.append(slack.slack_settings(env, socket_mode=socket_mode))
+    if not platforms_wanted:
+        raise ConfigError(
+            "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for Slack "
+            "(see deploy/policybot.env.example), or use `policybot chat` to try the bot in the terminal")
+    bot = build_bot(environ)
+    service = Service(bot, socket_mode=socket_mode)
+    transports = {}
+    for wanted in platforms_wanted:
+        from adapters.slack.app import SlackAdapter
+
+        check_channels(bot, "slack")
+        adapter = SlackAdapter(bot, wanted)
+        service.platforms.append(adapter)
+        transports[adapter.platform] = adapter.transport
+    service.worker = build_worker(bot, Router(bot.directory, transports))
+    for platform in service.platforms:
+        platform.wake = service.worker.wake
+    return service
+
+
+def check_channels(bot: PolicyBot, platform: str) -> None:
+    """Every team that receives cases needs a channel on the platform, or its cases would have nowhere to go."""
+    missing = [t.id for t in bot.directory.teams if not getattr(t, f"{platform}_channel")]
+    if missing:
+        raise ConfigError(f"the staff directory gives no {platform}_channel for the team(s) {', '.join(missing)}")
+
+
+def serve(port: int, host: str = "0.0.0.0", *, socket_mode: bool = False, environ=None) -> None:
+    service = build_service(environ, socket_mode=socket_mode)
+    app = service.web_app()
+    if socket_mode:
+        app.on_startup.append(_socket_mode(service))
+    where = "Socket Mode" if socket_mode else f"http://{host}:{port}/slack/events"
+    log.info("policybot serving %s (storage: %s); health at http://%s:%s/healthz",
+             where, service.bot.store.kind, host, port)
+    web.run_app(app, host=host, port=port, print=None)
+
+
+def _socket_mode(service: Service):
+    async def start(app: web.Application):
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handlers = [AsyncSocketModeHandler(p.app, p.settings.app_token) for p in service.platforms if p.platform == "slack"]
+        for handler in handlers:
+            await handler.connect_async()
+
+        async def stop(app: web.Application):
+            for handler in handlers:
+                await handler.close_async()
+        app.on_cleanup.append(stop)
+    return start

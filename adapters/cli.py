@@ -102,8 +102,12 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
     import os
 
-    from adapters.server import DEFAULT_PORT, serve
-
+    try:
+        from adapters.server import DEFAULT_PORT, serve
+    except ImportError as exc:
+        print(f"policybot serve needs the chat platform packages ({exc.name} is missing): "
+              "pip install 'policybot[slack]'", file=sys.stderr)
+        return 1
     logging.basicConfig(level=os.environ.get("POLICYBOT_LOG_LEVEL", "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("slack_bolt").setLevel(logging.WARNING)  # it logs request bodies at INFO and DEBUG

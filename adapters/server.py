@@ -37,9 +37,17 @@ class Service:
         app.router.add_get("/healthz", self.health)
         for platform in self.platforms:
             platform.mount(app)
+        app.cleanup_ctx.append(self._platforms_running)
         if run_worker and self.worker is not None:
             app.cleanup_ctx.append(self._worker_running(poll))
         return app
+
+    async def _platforms_running(self, app: web.Application):
+        for platform in self.platforms:
+            await platform.start()
+        yield
+        for platform in self.platforms:
+            await platform.stop()
 
     def _worker_running(self, poll: float):
         async def context(app: web.Application):
@@ -48,8 +56,6 @@ class Service:
             yield
             stop.set()
             await task
-            for platform in self.platforms:
-                await platform.settle()
         return context
 
     async def health(self, request: web.Request) -> web.Response:

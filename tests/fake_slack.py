@@ -21,6 +21,7 @@ from aiohttp import web
 PAYLOADS = Path(__file__).resolve().parent / "payloads" / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-1234-5678-fake"
+APP_TOKEN = "xapp-1-A0POLICYBOT-1234-fake"
 BOT_USER = "U0POLICYBOT"
 
 
@@ -81,6 +82,8 @@ class FakeSlack:
 
     def __post_init__(self):
         self._ts = itertools.count(1)
+        self.sockets: list[web.WebSocketResponse] = []
+        self.acks: list[dict] = []
 
     def fail(self, method: str, status: int, *, times: int = 1, retry_after: int | None = None, after: bool = False,
              error: str = "") -> None:
@@ -98,12 +101,31 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self.handle)
         app.router.add_get("/api/{method}", self.handle)
+        app.router.add_get("/socket", self.socket)
         return app
+
+    # -- Socket Mode ----------------------------------------------------------------------------------------------
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0POLICYBOT"}})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+        return ws
+
+    async def push(self, envelope: dict) -> None:
+        """Send an envelope (events_api, interactive, slash_commands) to every connected Socket Mode client."""
+        for ws in list(self.sockets):
+            if not ws.closed:
+                await ws.send_json(envelope)
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _arguments(request)
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        expected = APP_TOKEN if method == "apps.connections.open" else TOKEN
+        if request.headers.get("Authorization") != f"Bearer {expected}":
             self.calls.append(Call(method, args, 200))
             return web.json_response({"ok": False, "error": "invalid_auth"})
         planned = self.failures.get(method)
@@ -127,6 +149,9 @@ class FakeSlack:
         return web.Response(status=failure.status, text="Internal Server Error", headers=headers)
 
     # -- the methods ---------------------------------------------------------------------------------------------
+    def m_apps_connections_open(self, args):
+        return {"ok": True, "url": self.url.replace("http://", "ws://").replace("/api/", "/socket")}
+
     def m_auth_test(self, args):
         return {"ok": True, "url": "https://council.slack.com/", "team": "Council", "user": "policybot",
                 "team_id": "T0COUNCIL", "user_id": BOT_USER, "bot_id": "B0POLICYBOT", "is_enterprise_install": False}

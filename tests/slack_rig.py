@@ -45,8 +45,7 @@ class SlackRig:
         return cls(bot, fake, adapter, worker, client)
 
     async def close(self) -> None:
-        await self.adapter.settle()
-        await self.client.close()
+        await self.client.close()  # stops the adapter too
 
     # -- requests signed as Slack signs them ------------------------------------------------------------------
     async def post(self, data: dict, *, headers: dict | None = None, timestamp: int | None = None, secret: str = SECRET,

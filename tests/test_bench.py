@@ -34,3 +34,14 @@ def test_the_flow_benchmark_measures_both_stores():
     assert result.returncode == 0, result.stderr
     assert "| SQLite (file) |" in result.stdout and "| PostgreSQL (local) |" in result.stdout
     assert "PostgreSQL not measured" not in result.stderr
+
+
+def test_the_slack_benchmark_acknowledges_every_event_on_both_stores():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "bench/slack.py", "--events", "20"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "| SQLite (file) | 20/20 |" in result.stdout and "| PostgreSQL (local) | 20/20 |" in result.stdout
+    assert result.stdout.count("(20 replies)") == 2

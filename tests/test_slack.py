@@ -93,7 +93,7 @@ async def test_badly_signed_requests_get_401_change_nothing_and_are_not_logged(r
     response = await rig.client.post("/slack/events", data=body, headers={"Content-Type": "application/json", **headers})
     assert response.status == 401
     await rig.deliver()
-    assert fake.calls == [] and rig.bot.store.deliveries() == []
+    assert [c.method for c in fake.calls if c.method != "auth.test"] == [] and rig.bot.store.deliveries() == []
     assert "SECRET-BODY" not in caplog.text
 
 

@@ -11,9 +11,11 @@ import asyncio
 import logging
 import re
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
@@ -57,12 +59,45 @@ class SlackAdapter:
         self.transport = SlackTransport(self.client, self.people, self.texts)
         self.verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
         self.app = AsyncApp(
-            signing_secret=settings.signing_secret or None, client=self.client,
+            signing_secret=settings.signing_secret or None, client=self.client, authorize=self._bolt_authorize(),
             process_before_response=True, logger=logging.getLogger("policybot.slack.bolt"),
             request_verification_enabled=self.verifier is not None,
         )
         self._background: set[asyncio.Task] = set()
+        self._identity: AuthorizeResult | None = None
+        self._identity_lock: asyncio.Lock | None = None
         self._register()
+
+    def _bolt_authorize(self):
+        async def authorize(context) -> AuthorizeResult:  # Bolt reads the parameter names (so no bound method)
+            return await self.authorize()
+        return authorize
+
+    async def authorize(self) -> AuthorizeResult:
+        """Who the bot is in Slack (auth.test): asked once, however many requests arrive at the same moment."""
+        if self._identity is None:
+            self._identity_lock = self._identity_lock or asyncio.Lock()
+            async with self._identity_lock:
+                if self._identity is None:
+                    answer = await self.client.auth_test()
+                    self._identity = AuthorizeResult.from_auth_test_response(
+                        bot_token=self.settings.bot_token, auth_test_response=answer)
+        return self._identity
+
+    async def start(self) -> None:
+        """On start: one HTTP session for every Web API call (kept-alive connections), and the bot's identity."""
+        if self.client.session is None:
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        try:
+            await self.authorize()
+        except Exception as exc:  # Slack may be away: the first request asks again
+            log.warning("could not ask Slack who the bot is yet (%s); will ask again", type(exc).__name__)
+
+    async def stop(self) -> None:
+        await self.settle()
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     # -- HTTP ----------------------------------------------------------------------------------------------------
     def mount(self, web_app: web.Application) -> None:

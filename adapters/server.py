@@ -117,14 +117,12 @@ def serve(port: int, host: str = "0.0.0.0", *, socket_mode: bool = False, enviro
 
 def _socket_mode(service: Service):
     async def start(app: web.Application):
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-        handlers = [AsyncSocketModeHandler(p.app, p.settings.app_token) for p in service.platforms if p.platform == "slack"]
-        for handler in handlers:
-            await handler.connect_async()
+        connected = [p for p in service.platforms if hasattr(p, "connect_socket_mode")]
+        for platform in connected:
+            await platform.connect_socket_mode()
 
         async def stop(app: web.Application):
-            for handler in handlers:
-                await handler.close_async()
-        app.on_cleanup.append(stop)
+            for platform in connected:
+                await platform.disconnect_socket_mode()
+        app.on_cleanup.insert(0, stop)
     return start

@@ -37,3 +37,26 @@ def test_the_knowledge_package_does_not_depend_on_the_bot():
         if any(m.split(".")[0] in ("bot", "adapters") for m in imported_modules(path))
     ]
     assert offenders == []
+
+
+def test_slack_sdks_are_used_only_by_the_slack_adapter():
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in sorted((ROOT / "adapters").rglob("*.py"))
+        if path.parent.name != "slack"
+        for module in imported_modules(path)
+        if module.split(".")[0] in ("slack_bolt", "slack_sdk")
+    ]
+    assert offenders == []
+
+
+def test_the_terminal_needs_no_chat_platform_packages():
+    """The quick start installs no extras: the terminal chat must not import aiohttp or a platform SDK."""
+    import subprocess
+    import sys
+
+    code = ("import sys, adapters.cli, adapters.console, bot.bootstrap; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'slack_bolt', 'slack_sdk')))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -93,6 +93,18 @@ class SlackAdapter:
         except Exception as exc:  # Slack may be away: the first request asks again
             log.warning("could not ask Slack who the bot is yet (%s); will ask again", type(exc).__name__)
 
+    async def connect_socket_mode(self) -> None:
+        """Take events over a websocket Slack opens (no public URL needed); acknowledged after they are committed."""
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
+        await self._socket.connect_async()
+
+    async def disconnect_socket_mode(self) -> None:
+        if getattr(self, "_socket", None) is not None:
+            await self._socket.close_async()
+            self._socket = None
+
     async def stop(self) -> None:
         await self.settle()
         if self.client.session is not None:

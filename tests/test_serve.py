@@ -1,6 +1,5 @@
 """`policybot serve`: its configuration checks, and the real command run as a process against a fake Slack."""
 import asyncio
-import json
 import os
 import socket
 import subprocess

@@ -22,7 +22,7 @@ class Router:
             platforms = [to.platform]
         elif to.kind == "team":
             team = self.directory.team(to.id)
-            platforms = [p for p in self.transports if team and getattr(team, f"{p}_channel", "")]
+            platforms = [p for p in self.transports if team and team.channel(p)]
         else:
             person = self.directory.person(to.id)
             platforms = [p for p in self.transports if person and person.platform_id(p)] + list(self.transports)

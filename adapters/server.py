@@ -30,7 +30,6 @@ class Service:
     bot: PolicyBot
     platforms: list = field(default_factory=list)
     worker: Worker | None = None
-    socket_mode: bool = False
 
     def web_app(self, *, run_worker: bool = True, poll: float = 1.0) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
@@ -71,27 +70,20 @@ class Service:
 
 def build_service(environ: Mapping[str, str] | None = None, *, socket_mode: bool = False) -> Service:
     """Everything `serve` runs, from the environment; a ConfigError names what is missing or malformed."""
-    env = environment(environ)
-    platforms_wanted = []
     from adapters.slack import settings as slack
 
-    if socket_mode or slack.configured(env):
-        platforms_wanted.append(slack.slack_settings(env, socket_mode=socket_mode))
-    if not platforms_wanted:
+    env = environment(environ)
+    slack_wanted = slack.slack_settings(env, socket_mode=socket_mode) if socket_mode or slack.configured(env) else None
+    if slack_wanted is None:
         raise ConfigError(
             "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for Slack "
             "(see deploy/policybot.env.example), or use `policybot chat` to try the bot in the terminal")
     bot = build_bot(environ)
-    service = Service(bot, socket_mode=socket_mode)
-    transports = {}
-    for wanted in platforms_wanted:
-        from adapters.slack.app import SlackAdapter
+    from adapters.slack.app import SlackAdapter
 
-        check_channels(bot, "slack")
-        adapter = SlackAdapter(bot, wanted)
-        service.platforms.append(adapter)
-        transports[adapter.platform] = adapter.transport
-    service.worker = build_worker(bot, Router(bot.directory, transports))
+    check_channels(bot, "slack")
+    service = Service(bot, [SlackAdapter(bot, slack_wanted)])
+    service.worker = build_worker(bot, Router(bot.directory, {p.platform: p.transport for p in service.platforms}))
     for platform in service.platforms:
         platform.wake = service.worker.wake
     return service
@@ -99,30 +91,14 @@ def build_service(environ: Mapping[str, str] | None = None, *, socket_mode: bool
 
 def check_channels(bot: PolicyBot, platform: str) -> None:
     """Every team that receives cases needs a channel on the platform, or its cases would have nowhere to go."""
-    missing = [t.id for t in bot.directory.teams if not getattr(t, f"{platform}_channel")]
+    missing = [t.id for t in bot.directory.teams if not t.channel(platform)]
     if missing:
         raise ConfigError(f"the staff directory gives no {platform}_channel for the team(s) {', '.join(missing)}")
 
 
 def serve(port: int, host: str = "0.0.0.0", *, socket_mode: bool = False, environ=None) -> None:
     service = build_service(environ, socket_mode=socket_mode)
-    app = service.web_app()
-    if socket_mode:
-        app.on_startup.append(_socket_mode(service))
     where = "Socket Mode" if socket_mode else f"http://{host}:{port}/slack/events"
     log.info("policybot serving %s (storage: %s); health at http://%s:%s/healthz",
              where, service.bot.store.kind, host, port)
-    web.run_app(app, host=host, port=port, print=None)
-
-
-def _socket_mode(service: Service):
-    async def start(app: web.Application):
-        connected = [p for p in service.platforms if hasattr(p, "connect_socket_mode")]
-        for platform in connected:
-            await platform.connect_socket_mode()
-
-        async def stop(app: web.Application):
-            for platform in connected:
-                await platform.disconnect_socket_mode()
-        app.on_cleanup.insert(0, stop)
-    return start
+    web.run_app(service.web_app(), host=host, port=port, print=None)

@@ -20,6 +20,7 @@ import knowledge  # noqa: E402
 from bot.core import PolicyBot  # noqa: E402
 from bot.delivery import Worker  # noqa: E402
 from bot.directory import load_directory  # noqa: E402
+from bench.common import ms, postgres_store  # noqa: E402
 from bot.storage import SqlStore  # noqa: E402
 from bot.types import Incoming  # noqa: E402
 
@@ -57,9 +58,6 @@ def measure(store: SqlStore, reports: int) -> dict:
     return {"turn": turns, "submit": submits, "rate": rate, "delivered": delivered}
 
 
-def ms(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if q < 100 else max(values) * 1000
-
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -70,15 +68,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(("SQLite (file)", measure(SqlStore.sqlite(Path(tmp) / "bench.sqlite3"), args.reports)))
     try:
-        import psycopg
-
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA IF EXISTS bench_flows CASCADE")
-            conn.execute("CREATE SCHEMA bench_flows")
-        url = f"{args.pg}{'&' if '?' in args.pg else '?'}options=-csearch_path%3Dbench_flows"
-        rows.append(("PostgreSQL (local)", measure(SqlStore.postgres(url), args.reports)))
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA bench_flows CASCADE")
+        with postgres_store(args.pg, "bench_flows") as store:
+            rows.append(("PostgreSQL (local)", measure(store, args.reports)))
     except Exception as exc:  # noqa: BLE001 - the benchmark reports what it could not measure
         print(f"(PostgreSQL not measured: {exc})", file=sys.stderr)
     print(f"{args.reports} reports of a mistaken post, {len(SCRIPT) + 1} turns each")

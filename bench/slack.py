@@ -23,6 +23,7 @@ import aiohttp  # noqa: E402
 import knowledge  # noqa: E402
 from bot.core import PolicyBot  # noqa: E402
 from bot.directory import load_directory  # noqa: E402
+from bench.common import ms, postgres_store  # noqa: E402
 from bot.storage import SqlStore  # noqa: E402
 from tests.fake_slack import FakeSlack, event_body, payload, sign  # noqa: E402
 from tests.slack_rig import SlackRig, start_fake_slack  # noqa: E402
@@ -81,9 +82,6 @@ async def measure(store: SqlStore, events: int) -> dict:
             "ok": statuses.count(200)}
 
 
-def ms(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000
-
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -94,15 +92,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         rows.append(("SQLite (file)", asyncio.run(measure(SqlStore.sqlite(Path(tmp) / "bench.sqlite3"), args.events))))
     try:
-        import psycopg
-
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA IF EXISTS bench_slack CASCADE")
-            conn.execute("CREATE SCHEMA bench_slack")
-        url = f"{args.pg}{'&' if '?' in args.pg else '?'}options=-csearch_path%3Dbench_slack"
-        rows.append(("PostgreSQL (local)", asyncio.run(measure(SqlStore.postgres(url), args.events))))
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA bench_slack CASCADE")
+        with postgres_store(args.pg, "bench_slack") as store:
+            rows.append(("PostgreSQL (local)", asyncio.run(measure(store, args.events))))
     except Exception as exc:  # noqa: BLE001 - the benchmark reports what it could not measure
         print(f"(PostgreSQL not measured: {exc})", file=sys.stderr)
     print(f"{args.events} signed message.im events sent at once to /slack/events; fake Slack Web API on loopback")

@@ -60,6 +60,8 @@ class Cases:
         self.kb, self.store, self.directory, self.settings = kb, store, directory, settings
         self.t = kb.texts
         self.tz = ZoneInfo(settings.timezone)
+        # statuses from which some action can still be taken: a case in one of them is open
+        self.open_statuses = tuple(sorted({s for a in kb.actions.values() for s in a.from_statuses}))
 
     # -- who is who ---------------------------------------------------------------------------------------
     def reporter(self, incoming: Incoming) -> dict:
@@ -148,8 +150,10 @@ class Cases:
     def _breach_alert(self, now: float) -> str:
         return self.t("case_breach", aware=self.when(now), deadline=self.when(now + ICO_HOURS * 3600))
 
-    def _buttons(self, flow: Flow, ref: str) -> tuple[Choice, ...]:
-        return tuple(Choice(self.kb.actions[a].label, f"{ACTION_PREFIX}{ref}:{a}") for a in flow.case.actions)
+    def _buttons(self, flow: Flow, ref: str, status: str | None = None) -> tuple[Choice, ...]:
+        """The flow's actions as buttons; given a status, only those that can still be taken from it."""
+        return tuple(Choice(self.kb.actions[a].label, f"{ACTION_PREFIX}{ref}:{a}") for a in flow.case.actions
+                     if status is None or status in self.kb.actions[a].from_statuses)
 
     def _new(self, ref, recipient: Recipient, kind, title, lead, alert="", fields=(), actions=()) -> NewNotification:
         note = Notification(0, ref, recipient.address, recipient.name, kind, title, lead, alert, tuple(fields), tuple(actions))
@@ -170,11 +174,12 @@ class Cases:
         return record, None
 
     def may_act(self, record: CaseRecord, person: Person) -> bool:
-        email = person.email.lower()
-        return any(
-            address == f"person:{email}" or (address.startswith("team:") and self.directory.is_member(address[5:], email))
-            for address in record.recipients
-        )
+        return not set(record.recipients).isdisjoint(self._addresses(person))
+
+    def _addresses(self, person: Person) -> list[str]:
+        """Every recipient address that reaches this person: their own, and their teams'."""
+        return [f"person:{person.email.lower()}"] + [
+            f"team:{t.id}" for t in self.directory.teams if self.directory.is_member(t.id, person.email)]
 
     def act(self, incoming: Incoming, ref: str, action_id: str, reason: str, now: float) -> Reply:
         record, refusal = self.check_action(incoming, ref, action_id)
@@ -230,20 +235,16 @@ class Cases:
             if e.action in self.kb.actions:
                 line = self.t("case_done_by", actor=e.actor.get("name", ""), verb=self.kb.actions[e.action].verb, at=self.when(e.at))
                 lines.append(line + (" " + self.t("case_outcome_reason", reason=e.detail) if e.detail else ""))
-        actions = tuple(c for c in self._buttons(flow, record.ref)
-                        if record.status in self.kb.actions[c.value.rsplit(":", 1)[1]].from_statuses)
-        return replace(original, actions=actions, status="\n".join(lines))
+        return replace(original, actions=self._buttons(flow, record.ref, record.status), status="\n".join(lines))
 
     # -- what a person has open -------------------------------------------------------------------------------
     def overview(self, platform: str, user: str) -> "Overview":
         """A person's own open cases, and the cases waiting for them to act (App Home, a status page)."""
         person = self.directory.for_user(platform, user)
-        waiting_statuses = tuple(sorted({s for a in self.kb.actions.values() for s in a.from_statuses}))
         mine = self.store.cases_reported_by(user=f"user:{platform}:{user}", email=person.email if person else "",
-                                            statuses=waiting_statuses)
-        addresses = [] if person is None else [f"person:{person.email.lower()}"] + [
-            f"team:{t.id}" for t in self.directory.teams if self.directory.is_member(t.id, person.email)]
-        waiting = self.store.cases_sent_to(addresses, statuses=waiting_statuses)
+                                            statuses=self.open_statuses)
+        addresses = self._addresses(person) if person else []
+        waiting = self.store.cases_sent_to(addresses, statuses=self.open_statuses)
         return Overview(
             person.name if person else "",
             tuple(self._summary(r, mine=True) for r in mine),
@@ -253,8 +254,7 @@ class Cases:
     def _summary(self, record: CaseRecord, mine: bool) -> "CaseSummary":
         flow = self.kb.flows.get(record.flow)
         title = flow.title if flow else record.flow
-        actions = () if mine or flow is None else tuple(
-            c for c in self._buttons(flow, record.ref) if record.status in self.kb.actions[c.value.rsplit(":", 1)[1]].from_statuses)
+        actions = () if mine or flow is None else self._buttons(flow, record.ref, record.status)
         who = "" if mine else self._reporter_name(record.reporter)
         return CaseSummary(record.ref, title, record.status, self.when(record.created_at), who, actions)
 

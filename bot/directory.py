@@ -9,6 +9,7 @@ import yaml
 
 EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 PLATFORM_IDS = {"slack": "slack_user_id", "teams": "teams_user_id"}
+PLATFORM_CHANNELS = {"slack": "slack_channel", "teams": "teams_channel"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,10 @@ class Team:
     members: tuple[str, ...] = ()
     slack_channel: str = ""
     teams_channel: str = ""
+
+    def channel(self, platform: str) -> str:
+        field = PLATFORM_CHANNELS.get(platform)
+        return getattr(self, field) if field else ""
 
 
 class DirectoryError(Exception):

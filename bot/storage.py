@@ -496,12 +496,15 @@ class SqlStore:
                 f"SELECT id, case_ref, recipient, payload, status, attempts, receipt, last_error FROM outbox {where} ORDER BY id",
                 params,
             )
-            result = []
-            for nid, ref, recipient, payload, status, attempts, receipt, error in rows:
-                tries = cur.all("SELECT outcome, error FROM delivery_attempts WHERE notification_id = ? ORDER BY id", (nid,))
-                result.append(Delivery(nid, ref, json.loads(recipient), json.loads(payload), status, attempts, receipt,
-                                       error, [tuple(t) for t in tries]))
-            return result
+            tries: dict[int, list] = {}
+            for nid, outcome, error in cur.all(  # every attempt of these notifications, in one query
+                f"SELECT notification_id, outcome, error FROM delivery_attempts "
+                f"WHERE notification_id IN (SELECT id FROM outbox {where}) ORDER BY id", params,
+            ):
+                tries.setdefault(nid, []).append((outcome, error))
+            return [Delivery(nid, ref, json.loads(recipient), json.loads(payload), status, attempts, receipt, error,
+                             tries.get(nid, []))
+                    for nid, ref, recipient, payload, status, attempts, receipt, error in rows]
 
     def enqueue(self, case_ref: str, notifications: list[NewNotification], now: float) -> None:
         """Queue notifications outside a case change (replies to a person: case_ref ""), for the worker to deliver."""

@@ -149,10 +149,7 @@ def read_case(chk, body: LDict, what: str, steps: tuple[Step, ...], actions: dic
         chk.error(data.line_of("prefix"), f"{where}: prefix {prefix!r} is used by another flow")
     prefixes.add(prefix)
     notify: list[Notify] = []
-    for item in data.get("notify") or []:
-        entry = chk.mapping(item, data.line_of("notify"), f"{where}: notify")
-        if entry is None:
-            continue
+    for entry in chk.mappings(data, "notify", f"{where}: notify"):
         to = chk.text(entry, "to", f"{where}: notify")
         if to and to != "line_manager" and not to.startswith("team:"):
             chk.error(entry.line_of("to"), f"{where}: notify 'to' is line_manager or team:<id>")
@@ -164,10 +161,7 @@ def read_case(chk, body: LDict, what: str, steps: tuple[Step, ...], actions: dic
         if action not in actions:
             chk.error(data.line_of("actions"), f"{where}: unknown action {action!r}")
     done: list[DoneLine] = []
-    for item in data.get("done") or []:
-        entry = chk.mapping(item, data.line_of("done"), f"{where}: done")
-        if entry is None:
-            continue
+    for entry in chk.mappings(data, "done", f"{where}: done"):
         text = chk.text(entry, "text", f"{where}: done")
         used = {name for _, name, _, _ in string.Formatter().parse(text) if name}
         for name in sorted(used - DONE_PLACEHOLDERS):

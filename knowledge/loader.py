@@ -173,6 +173,13 @@ class _Checker:
         self.error(line, f"{what} must be a mapping")
         return None
 
+    def mappings(self, data: LDict, key: str, what: str):
+        """The mappings listed under `key`; each item that is not a mapping is reported and left out."""
+        for item in data.get(key) or []:
+            entry = self.mapping(item, data.line_of(key), what)
+            if entry is not None:
+                yield entry
+
     def text(self, data: LDict, key: str, what: str, required: bool = True) -> str:
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):

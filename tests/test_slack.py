@@ -1,5 +1,6 @@
 """The Slack app through its real HTTP endpoint: signed requests in, a fake Slack Web API recording what goes out."""
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -11,7 +12,7 @@ from adapters.slack.app import from_slack
 from bot.core import PolicyBot
 from bot.directory import Directory, Person
 from bot.types import Choice, Notification, Address, Quote, Reply
-from tests.fake_slack import SECRET, FakeSlack, payload
+from tests.fake_slack import SECRET, FakeSlack, payload, sign
 from tests.slack_rig import SlackRig, directory_copy, shown, start_fake_slack
 from tests.support import open_store
 
@@ -46,23 +47,14 @@ async def rig(slack_bot, fake):
 
 async def report_mistake(rig: SlackRig, what_happened: str = "I replied with the wrong collection date") -> None:
     """Alex reports a mistaken post in Slack, pressing buttons where there are some and typing the rest."""
-    await rig.dm(ALEX, "I posted something on the council facebook page by mistake and need to report it")
-    await rig.deliver()
-    await rig.press_label(ALEX, "A council account")
-    await rig.deliver()
-    await rig.press_label(ALEX, "Facebook")
-    await rig.deliver()
-    await rig.dm(ALEX, "https://facebook.com/ourcouncil/posts/123")
-    await rig.dm(ALEX, what_happened)
-    await rig.deliver()
-    await rig.press_label(ALEX, "Yes")
-    await rig.deliver()
-    await rig.dm(ALEX, "this morning about 9:30")
-    await rig.deliver()
-    await rig.press_label(ALEX, "No")
-    await rig.deliver()
-    await rig.press_label(ALEX, "Send")
-    await rig.deliver()
+    steps = [
+        ("type", "I posted something on the council facebook page by mistake and need to report it"),
+        ("press", "A council account"), ("press", "Facebook"), ("type", "https://facebook.com/ourcouncil/posts/123"),
+        ("type", what_happened), ("press", "Yes"), ("type", "this morning about 9:30"), ("press", "No"), ("press", "Send"),
+    ]
+    for how, what in steps:
+        await (rig.press_label(ALEX, what) if how == "press" else rig.dm(ALEX, what))
+        await rig.deliver()
 
 
 # -- the endpoint -------------------------------------------------------------------------------------------------
@@ -84,10 +76,10 @@ async def test_badly_signed_requests_get_401_change_nothing_and_are_not_logged(r
     now = int(time.time())
     headers = {
         "missing": {},
-        "wrong secret": _signed(body, "0" * 32, now),
-        "stale": _signed(body, SECRET, now - 301),
-        "from the future": _signed(body, SECRET, now + 301),
-        "not a number": {**_signed(body, SECRET, now), "X-Slack-Request-Timestamp": "soon"},
+        "wrong secret": sign(body, "0" * 32, now),
+        "stale": sign(body, SECRET, now - 301),
+        "from the future": sign(body, SECRET, now + 301),
+        "not a number": {**sign(body, SECRET, now), "X-Slack-Request-Timestamp": "soon"},
         "garbage": {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "v0=é" + "f" * 63},
     }[forgery]
     response = await rig.client.post("/slack/events", data=body, headers={"Content-Type": "application/json", **headers})
@@ -95,12 +87,6 @@ async def test_badly_signed_requests_get_401_change_nothing_and_are_not_logged(r
     await rig.deliver()
     assert [c.method for c in fake.calls if c.method != "auth.test"] == [] and rig.bot.store.deliveries() == []
     assert "SECRET-BODY" not in caplog.text
-
-
-def _signed(body, secret, timestamp):
-    from tests.fake_slack import sign
-
-    return sign(body, secret, timestamp)
 
 
 # -- what people see ----------------------------------------------------------------------------------------------
@@ -361,40 +347,40 @@ async def test_server_errors_are_retried_and_a_message_slack_took_is_not_posted_
     assert delivery.status == "delivered" and [t[0] for t in delivery.tries] == ["failed", "failed", "found"]
 
 
-async def test_a_manager_found_by_email_when_the_directory_has_no_slack_id(kb, directory, clock, tmp_path, fake):
+@contextlib.asynccontextmanager
+async def rig_without_sams_slack_id(kb, directory, clock, tmp_path, fake):
+    """The bot with a staff directory that gives Sam Patel, Alex's line manager, no Slack id."""
     people = [Person(p.name, p.email, p.line_manager, "" if p.email.startswith("sam.") else p.slack_user_id)
               for p in directory.people]
-    fake.emails["U0SAMNEW1"] = "sam.patel@council.example"
     bot = PolicyBot(kb, open_store(tmp_path / "s.sqlite3"), Directory(people, list(directory.teams)), clock=clock)
     rig = await SlackRig.start(bot, fake)
     try:
-        await report_mistake(rig)
-        assert fake.called("users.lookupByEmail")[0]["email"] == "sam.patel@council.example"
-        to_sam = rig.last_to("D0SAMNEW1")
-        await rig.press(fake_user := "U0SAMNEW1", rig.buttons(to_sam)["Acknowledge"], message_ts=to_sam["ts"])
-        await rig.deliver()
-        assert rig.bot.store.case("MIS-0001").status == "acknowledged"  # Slack vouched for Sam's email: users.info
-        assert "Done: you acknowledged" in rig.last_to("D" + fake_user[1:])["text"]
+        yield rig
     finally:
         await rig.close()
         bot.store.close()
 
 
+async def test_a_manager_found_by_email_when_the_directory_has_no_slack_id(kb, directory, clock, tmp_path, fake):
+    fake.emails["U0SAMNEW1"] = "sam.patel@council.example"
+    async with rig_without_sams_slack_id(kb, directory, clock, tmp_path, fake) as rig:
+        await report_mistake(rig)
+        assert fake.called("users.lookupByEmail")[0]["email"] == "sam.patel@council.example"
+        to_sam = rig.last_to("D0SAMNEW1")
+        await rig.press("U0SAMNEW1", rig.buttons(to_sam)["Acknowledge"], message_ts=to_sam["ts"])
+        await rig.deliver()
+        assert rig.bot.store.case("MIS-0001").status == "acknowledged"  # Slack vouched for Sam's email: users.info
+        assert "Done: you acknowledged" in rig.last_to("D0SAMNEW1")["text"]
+
+
 async def test_a_manager_not_in_slack_means_the_team_and_the_reporter_are_told(kb, directory, clock, tmp_path, fake):
-    people = [Person(p.name, p.email, p.line_manager, "" if p.email.startswith("sam.") else p.slack_user_id)
-              for p in directory.people]
-    bot = PolicyBot(kb, open_store(tmp_path / "s.sqlite3"), Directory(people, list(directory.teams)), clock=clock)
-    rig = await SlackRig.start(bot, fake)
-    try:
+    async with rig_without_sams_slack_id(kb, directory, clock, tmp_path, fake) as rig:
         await report_mistake(rig)
         await rig.deliver()
         texts = [m["text"] for m in fake.posted(MARKETING)]
         assert any("Could not reach Sam Patel" in t and "users_not_found" in t for t in texts)
         assert "Could not reach Sam Patel" in rig.last_to(ALEX_DM)["text"]
-        assert bot.store.case("MIS-0001").events[-1].action == "undeliverable"
-    finally:
-        await rig.close()
-        bot.store.close()
+        assert rig.bot.store.case("MIS-0001").events[-1].action == "undeliverable"
 
 
 # -- App Home -----------------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import blocks
 from adapters.slack.settings import SlackSettings
 from adapters.slack.transport import SlackPeople, SlackTransport
+from bot.answers import FLOW_CHOICE_PREFIX
+from bot.cases import ACTION_PREFIX as CASE_PREFIX
 from bot.cases import REASON_MAX
 from bot.core import PolicyBot
 from bot.delivery import DeliveryError
@@ -66,6 +68,7 @@ class SlackAdapter:
         self._background: set[asyncio.Task] = set()
         self._identity: AuthorizeResult | None = None
         self._identity_lock: asyncio.Lock | None = None
+        self._socket = None  # the Socket Mode connection, when the settings ask for one
         self._register()
 
     def _bolt_authorize(self):
@@ -85,27 +88,24 @@ class SlackAdapter:
         return self._identity
 
     async def start(self) -> None:
-        """On start: one HTTP session for every Web API call (kept-alive connections), and the bot's identity."""
+        """On start: one HTTP session for every Web API call (kept-alive connections), the bot's identity, and in
+        Socket Mode the websocket Slack sends events over (acknowledged, as over HTTP, after they are committed)."""
         if self.client.session is None:
             self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         try:
             await self.authorize()
         except Exception as exc:  # Slack may be away: the first request asks again
             log.warning("could not ask Slack who the bot is yet (%s); will ask again", type(exc).__name__)
+        if self.settings.socket_mode:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-    async def connect_socket_mode(self) -> None:
-        """Take events over a websocket Slack opens (no public URL needed); acknowledged after they are committed."""
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-        self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
-        await self._socket.connect_async()
-
-    async def disconnect_socket_mode(self) -> None:
-        if getattr(self, "_socket", None) is not None:
-            await self._socket.close_async()
-            self._socket = None
+            self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
+            await self._socket.connect_async()
 
     async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
         await self.settle()
         if self.client.session is not None:
             await self.client.session.close()
@@ -170,7 +170,7 @@ class SlackAdapter:
             return
         word = text.lower()
         incoming = Incoming(PLATFORM, dm, user, "" if word in SUBCOMMANDS else text,
-                            f"flow:{word}" if word in SUBCOMMANDS else None)
+                            f"{FLOW_CHOICE_PREFIX}{word}" if word in SUBCOMMANDS else None)
         await self.receive(incoming, f"{PLATFORM}:command:{command.get('trigger_id', '')}")
         await ack(text=self.texts("chat_moved_to_dm") if command.get("channel_id") != dm else None)
 
@@ -183,7 +183,8 @@ class SlackAdapter:
             return
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         posted = body.get("message") or {}
-        if value.startswith("case:") or not channel:  # replies about a shared message go to the presser alone
+        on_case = value.startswith(CASE_PREFIX)
+        if on_case or not channel:  # replies about a shared message go to the presser alone
             conversation = await self._dm(user)
             if conversation is None:
                 return
@@ -197,7 +198,7 @@ class SlackAdapter:
             return
         for reply in (r for r in outcome.replies if r.expects):
             await self._open_form(body["trigger_id"], reply, incoming)
-        if channel and channel.startswith("D") and posted.get("ts") and not value.startswith("case:"):
+        if channel and channel.startswith("D") and posted.get("ts") and not on_case:
             label = (action.get("text") or (action.get("selected_option") or {}).get("text") or {}).get("text", "")
             self._later(self._mark_chosen(channel, posted, label))
         if (body.get("container") or {}).get("type") == "view":

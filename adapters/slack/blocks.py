@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from bot.cases import Overview
+from bot.cases import Overview, parse_action
 from bot.types import Choice, Notification, Reply
 from knowledge.model import Texts
 
@@ -125,17 +125,19 @@ def notification_message(note: Notification, texts: Texts) -> dict:
     if note.status:
         blocks += sections(f":white_check_mark: {escape(note.status)}")
     if note.actions:
-        elements = [
-            {"type": "button", "text": plain(c.label, BUTTON_TEXT), "value": c.value,
-             "action_id": f"{CASE_ACTION}:{i}", **_style(c)}
-            for i, c in enumerate(note.actions)
-        ]
-        blocks.append({"type": "actions", "block_id": f"case:{note.case_ref}", "elements": elements})
+        blocks.append(case_buttons(note.case_ref, note.actions))
     return {"text": fallback(note.text), "blocks": fit(blocks)}
 
 
+def case_buttons(ref: str, actions: tuple[Choice, ...]) -> dict:
+    """The buttons for acting on a case: approving or acknowledging stands out, declining is marked as such."""
+    return {"type": "actions", "block_id": f"case:{ref}", "elements": [
+        {"type": "button", "text": plain(c.label, BUTTON_TEXT), "value": c.value, "action_id": f"{CASE_ACTION}:{i}",
+         **_style(c)} for i, c in enumerate(actions)]}
+
+
 def _style(choice: Choice) -> dict:
-    action = choice.value.rsplit(":", 1)[-1]
+    action = (parse_action(choice.value) or ("", ""))[1]
     return {"style": "primary"} if action in ("approve", "acknowledge") else {"style": "danger"} if action == "decline" else {}
 
 
@@ -167,7 +169,7 @@ def chosen(blocks: list[dict], label: str, texts: Texts) -> list[dict]:
 # -- forms (modals) ---------------------------------------------------------------------------------------------
 def form(reply: Reply, texts: Texts, conversation: str, limit: int) -> dict:
     """A modal asking for the text a reply expects (a reason for declining, say)."""
-    ref, _, action = reply.expects.partition(":")[2].partition(":")
+    ref, action = parse_action(reply.expects) or ("", "")
     title = texts("chat_form_title", action=action.capitalize(), reference=ref) if ref else texts("chat_form_submit")
     return {
         "type": "modal",
@@ -204,9 +206,7 @@ def home(overview: Overview, texts: Texts, policy_title: str) -> dict:
                          sent_at=case.sent_at, reporter=case.reporter)
             blocks += sections(escape(line))
             if case.actions:
-                blocks.append({"type": "actions", "block_id": f"case:{case.ref}", "elements": [
-                    {"type": "button", "text": plain(c.label, BUTTON_TEXT), "value": c.value,
-                     "action_id": f"{CASE_ACTION}:{i}", **_style(c)} for i, c in enumerate(case.actions)]})
+                blocks.append(case_buttons(case.ref, case.actions))
     elif overview.name:
         blocks.append(context(escape(texts("home_none_waiting"))))
     blocks.append({"type": "header", "text": plain(texts("home_mine"), HEADER_TEXT)})

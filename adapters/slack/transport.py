@@ -154,8 +154,8 @@ class SlackTransport:
             return await self.people.dm(to.id), ""
         if to.kind == "team":
             team = self.people.directory.team(to.id)
-            if team is None or not team.slack_channel:
+            if team is None or not team.channel("slack"):
                 raise DeliveryError(f"the team {to.id!r} has no Slack channel in the staff directory", permanent=True)
-            return team.slack_channel, ""
+            return team.channel("slack"), ""
         person = self.people.directory.person(to.id) or Person(note.recipient_name or to.id, to.id)
         return await self.people.dm(await self.people.user_id(person)), ""

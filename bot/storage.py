@@ -49,6 +49,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX case_recipients_address ON case_recipients (address)",
         "CREATE INDEX outbox_case ON outbox (case_ref)",
     ),
+    (  # 3: where a chat platform can reach people and conversations later (a Teams conversation reference)
+        "CREATE TABLE chat_contacts (platform TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+        "updated_at {real} NOT NULL, PRIMARY KEY (platform, key))",
+    ),
 )
 
 
@@ -553,6 +557,22 @@ class SqlStore:
     def forget_events(self, before: float) -> int:
         with self._tx() as cur:
             return cur.execute("DELETE FROM processed_events WHERE at < ?", (before,)).rowcount
+
+    # -- where platforms reach people ------------------------------------------------------------------------
+    def remember_contact(self, platform: str, entries: dict[str, dict], now: float) -> None:
+        """Keep what a platform needs to reach someone or somewhere later (opaque to the core), by key."""
+        with self._tx() as cur:
+            for key, value in entries.items():
+                cur.execute(
+                    "INSERT INTO chat_contacts (platform, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    (platform, key, _json(value), now),
+                )
+
+    def contact(self, platform: str, key: str) -> dict | None:
+        with self._tx() as cur:
+            row = cur.one("SELECT value FROM chat_contacts WHERE platform = ? AND key = ?", (platform, key))
+        return json.loads(row[0]) if row else None
 
 
 class _Cursor:

@@ -57,6 +57,7 @@ TEXT_PLACEHOLDERS: dict[str, set[str]] = {
     "chat_form_title": {"action", "reference"},
     "chat_form_submit": set(),
     "chat_form_cancel": set(),
+    "chat_reason_label": set(),
     "chat_form_too_long": {"limit"},
     "chat_form_expired": set(),
     "chat_unavailable": set(),

@@ -78,6 +78,7 @@ class FakeConnector:
     calls: list[Call] = field(default_factory=list)
     faults: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)
     delay: float = 0.0
+    refused: list[dict] = field(default_factory=list)  # bodies of conversations refused with 403
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1795000100000))
 
     def app(self) -> web.Application:
@@ -138,7 +139,7 @@ class FakeConnector:
             return fault
         members = [m.get("id") for m in body.get("members") or []]
         if any(m in self.not_installed for m in members):
-            self.calls.pop()
+            self.refused.append(self.calls.pop().body)
             return web.json_response({"error": {"code": "Forbidden", "message": "The bot is not part of the conversation roster."}},
                                      status=403)
         if body.get("isGroup"):
@@ -212,6 +213,7 @@ def buttons(call: Call) -> dict[str, dict]:
         if isinstance(node, dict):
             if node.get("type") in ("Action.Submit", "Action.ShowCard") and node.get("title"):
                 found.setdefault(node["title"], node)
+                return  # a ShowCard's own form is reached through it
             if node.get("type") == "Input.ChoiceSet":
                 for choice in node.get("choices", []):
                     found[choice["title"]] = {"type": "Action.Submit", "data": {node["id"]: choice["value"]}}

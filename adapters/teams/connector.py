@@ -131,10 +131,14 @@ class Connector:
         """What Teams says about a member of a conversation (their email, name, AAD object id)."""
         client = await self.client(service_url)
         try:
-            found = await client.conversations.get_conversation_member(conversation_id, user_id)
+            found = await client.conversations.get_conversation_member(conversation_id, user_id, raw=True)
         except Exception as exc:
             raise connector_error(exc, "looking up a member") from None
-        return found.serialize() if found else {}
+        try:  # the raw answer: the SDK's ChannelAccount model would drop the email Teams adds
+            answer = found.response.json()
+        except ValueError:
+            return {}
+        return answer if isinstance(answer, dict) else {}
 
     async def close(self) -> None:
         for client in self._clients.values():

@@ -1,4 +1,4 @@
-"""`policybot`: ask a question, chat in the terminal, check the knowledge base."""
+"""`policybot`: ask a question, chat in the terminal, serve Slack and Teams, package the Teams app, check the knowledge base."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.bootstrap import ConfigError, build_bot, build_worker, knowledge_dir
+from bot.bootstrap import ConfigError, build_bot, build_worker, environment, knowledge_dir
 from bot.directory import DirectoryError
 from bot.storage import StorageError
 from knowledge import KnowledgeBaseError
@@ -40,12 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--as", dest="user", metavar="EMAIL", help="start as this person from the staff directory")
     chat.set_defaults(run=_chat)
 
-    serve = commands.add_parser("serve", help="run the bot for Slack (configured from the environment)")
+    serve = commands.add_parser("serve", help="run the bot for Slack and/or Teams (configured from the environment)")
     serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 3978)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     serve.add_argument("--socket-mode", action="store_true",
                        help="take Slack's events over Socket Mode (needs SLACK_APP_TOKEN) instead of a public URL")
     serve.set_defaults(run=_serve)
+
+    package = commands.add_parser("teams-package", help="build the zip to upload to Microsoft Teams")
+    package.add_argument("--app-id", help="the Azure Bot's Microsoft App ID (default: $MicrosoftAppId)")
+    package.add_argument("--out", default="policybot-teams.zip", help="where to write it (default: %(default)s)")
+    package.add_argument("--version", help="the app's version in the manifest (raise it for each upload)")
+    package.set_defaults(run=_teams_package)
 
     kb = commands.add_parser("kb", help="knowledge base tools")
     kb_commands = kb.add_subparsers(metavar="KB_COMMAND")
@@ -106,12 +112,14 @@ def _serve(args: argparse.Namespace) -> int:
         from adapters.server import DEFAULT_PORT, serve
     except ImportError as exc:
         print(f"policybot serve needs the chat platform packages ({exc.name} is missing): "
-              "pip install 'policybot[slack]'", file=sys.stderr)
+              "pip install 'policybot[slack]' for Slack, 'policybot[teams]' for Teams", file=sys.stderr)
         return 1
     logging.basicConfig(level=os.environ.get("POLICYBOT_LOG_LEVEL", "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("slack_bolt").setLevel(logging.WARNING)  # it logs request bodies at INFO and DEBUG
     logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    for noisy in ("msrest", "msal", "botbuilder", "botframework", "urllib3"):  # request and token details at DEBUG
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     port = args.port
     if port is None:
         raw = os.environ.get("PORT", "") or str(DEFAULT_PORT)
@@ -124,6 +132,19 @@ def _serve(args: argparse.Namespace) -> int:
     except (ConfigError, DirectoryError, StorageError, KnowledgeBaseError) as exc:
         print(f"policybot: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from adapters.teams.package import build_package
+
+    app_id = args.app_id or environment().get("MicrosoftAppId", "")
+    try:
+        out = build_package(app_id.strip(), Path(args.out), version=args.version)
+    except ConfigError as exc:
+        print(f"policybot: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}: upload it in Teams (Apps > Manage your apps > Upload an app)")
     return 0
 
 

@@ -39,13 +39,18 @@ def test_the_knowledge_package_does_not_depend_on_the_bot():
     assert offenders == []
 
 
-def test_slack_sdks_are_used_only_by_the_slack_adapter():
+@pytest.mark.parametrize("adapter, packages", [
+    ("slack", ("slack_bolt", "slack_sdk")),
+    ("teams", ("botbuilder", "botframework", "msrest", "msal", "jwt", "microsoft_agents")),
+])
+def test_each_sdk_is_used_only_by_its_own_adapter(adapter, packages):
+    """Moving Teams to another SDK (the Microsoft 365 Agents SDK) touches adapters/teams/ and nothing else."""
     offenders = [
         f"{path.relative_to(ROOT)} imports {module}"
-        for path in sorted((ROOT / "adapters").rglob("*.py"))
-        if path.parent.name != "slack"
+        for path in sorted((ROOT / "adapters").rglob("*.py")) + sorted((ROOT / "bench").rglob("*.py"))
+        if path.parent.name != adapter
         for module in imported_modules(path)
-        if module.split(".")[0] in ("slack_bolt", "slack_sdk")
+        if module.split(".")[0] in packages
     ]
     assert offenders == []
 
@@ -56,7 +61,7 @@ def test_the_terminal_needs_no_chat_platform_packages():
     import sys
 
     code = ("import sys, adapters.cli, adapters.console, bot.bootstrap; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'slack_bolt', 'slack_sdk')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'slack_bolt', 'slack_sdk', 'botbuilder', 'botframework')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

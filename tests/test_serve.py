@@ -15,6 +15,9 @@ from adapters.slack.settings import slack_settings
 from bot.bootstrap import ConfigError
 from tests.fake_slack import APP_TOKEN, SECRET, TOKEN, FakeSlack, event_body, payload, sign
 from tests.slack_rig import start_fake_slack
+from tests.fake_teams import APP_ID, FakeConnector
+from tests.fake_teams import payload as teams_payload
+from tests.teams_rig import start_fake_connector
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,15 +64,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _serve(tmp_path, fake: FakeSlack, *extra: str, socket_mode: bool = False):
+async def _serve(tmp_path, fake: FakeSlack | None, *extra: str, socket_mode: bool = False, env_extra=None):
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": fake.url,
-           "POLICYBOT_DATA_DIR": str(tmp_path), "POLICYBOT_LOG_LEVEL": "DEBUG"}
-    env.pop("POLICYBOT_DATABASE_URL", None)
-    if socket_mode:
-        env["SLACK_APP_TOKEN"] = APP_TOKEN
-    else:
-        env["SLACK_SIGNING_SECRET"] = SECRET
+    env = {**os.environ, "PORT": str(port), "POLICYBOT_DATA_DIR": str(tmp_path), "POLICYBOT_LOG_LEVEL": "DEBUG"}
+    for name in ("POLICYBOT_DATABASE_URL", "MicrosoftAppId", "MicrosoftAppPassword", "POLICYBOT_ENV"):
+        env.pop(name, None)
+    if fake is not None:
+        env.update(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=fake.url)
+        if socket_mode:
+            env["SLACK_APP_TOKEN"] = APP_TOKEN
+        else:
+            env["SLACK_SIGNING_SECRET"] = SECRET
+    env.update(env_extra or {})
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "adapters.cli", "serve", "--host", "127.0.0.1", *extra, cwd=tmp_path, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -160,3 +166,98 @@ def test_the_slack_manifest_asks_for_what_the_app_listens_to():
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read", "chat:write", "commands", "im:history", "im:write", "channels:history", "groups:history",
         "users:read", "users:read.email"}
+
+
+# -- Teams ----------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("env, named", [
+    ({"MicrosoftAppId": "", "POLICYBOT_ENV": "production"}, ["MicrosoftAppId", "POLICYBOT_ENV=production"]),
+    ({"MicrosoftAppId": "not-a-guid", "MicrosoftAppPassword": "s3cret-value"}, ["MicrosoftAppId"]),
+    ({"MicrosoftAppId": APP_ID}, ["MicrosoftAppPassword"]),
+    ({"MicrosoftAppPassword": "s3cret-value"}, ["MicrosoftAppId"]),
+    ({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "s3cret-value", "MicrosoftAppType": "SingleTenant"},
+     ["MicrosoftAppTenantId"]),
+    ({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "s3cret-value", "MicrosoftAppType": "Sometimes"}, ["MicrosoftAppType"]),
+    ({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "s3cret-value", "POLICYBOT_ALLOWED_SERVICE_URLS": "ftp://x"},
+     ["POLICYBOT_ALLOWED_SERVICE_URLS"]),
+    ({"POLICYBOT_ENV": "production"}, ["MicrosoftAppId"]),
+])
+def test_missing_or_malformed_teams_settings_are_named_and_never_shown(tmp_path, env, named):
+    with pytest.raises(ConfigError) as error:
+        build_service({**env, "POLICYBOT_DATA_DIR": str(tmp_path)})
+    for name in named:
+        assert name in str(error.value)
+    assert "s3cret-value" not in str(error.value)
+
+
+def test_teams_and_slack_can_be_served_together(tmp_path):
+    service = build_service({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "MicrosoftAppId": APP_ID,
+                             "MicrosoftAppPassword": "s3cret-value", "POLICYBOT_DATA_DIR": str(tmp_path)})
+    assert [p.platform for p in service.platforms] == ["slack", "teams"]
+    assert not service.platforms[1].settings.local and "s3cret-value" not in repr(service.platforms[1].settings)
+    service.bot.store.close()
+
+
+def test_the_allowlist_takes_only_bot_framework_hosts_and_listed_prefixes():
+    from adapters.teams.settings import teams_settings
+
+    settings = teams_settings({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "x",
+                               "POLICYBOT_ALLOWED_SERVICE_URLS": "https://bots.council.example/teams/"})
+    allows = settings.service_urls.allows
+    assert allows("https://smba.trafficmanager.net/emea/") and allows("https://smba.infra.gcc.teams.microsoft.com/gcc/")
+    assert allows("https://bots.council.example/teams/v3") and not allows("https://bots.council.example/other/")
+    for refused in ("http://smba.trafficmanager.net/emea/", "https://smba.trafficmanager.net.evil.example/",
+                    "https://evil.example/smba.trafficmanager.net/", "https://user@smba.trafficmanager.net/",
+                    "http://127.0.0.1:3978/", "https://smba.trafficmanager.net:8443/", "not a url", ""):
+        assert not allows(refused), refused
+    local = teams_settings({"MicrosoftAppId": ""})
+    assert local.local and local.service_urls.allows("http://127.0.0.1:9000/") and local.service_urls.allows("http://localhost:1/")
+
+
+async def test_serve_answers_teams_in_local_mode_and_says_so_loudly(tmp_path):
+    fake = FakeConnector()
+    server = await start_fake_connector(fake)
+    process, base = await _serve(tmp_path, None, env_extra={"MicrosoftAppId": ""})
+    try:
+        async with aiohttp.ClientSession() as session:
+            health = await (await session.get(f"{base}/healthz")).json()
+            assert health["platforms"] == ["teams"]
+            activity = teams_payload("message_personal", serviceUrl=fake.url,
+                                     text="secret-looking text: can I accept a friend request?")
+            async with session.post(f"{base}/api/messages", json=activity) as response:
+                assert response.status == 200
+            await _until(lambda: fake.sent("a:1alex-personal"))
+            assert "7.5" in fake.sent("a:1alex-personal")[0].body["attachments"][0]["content"]["fallbackText"]
+            activity["serviceUrl"] = "https://evil.example/"
+            activity["id"] = "another"
+            async with session.post(f"{base}/api/messages", json=activity) as response:
+                assert response.status == 403
+    finally:
+        output = await _stop(process)
+        await server.close()
+    assert "LOCAL MODE" in output and "NOT authenticated" in output
+    assert "secret-looking text" not in output
+
+
+def test_the_teams_manifest_lists_the_commands_the_bot_understands_and_packages(tmp_path):
+    import json
+    import struct
+    import zipfile
+
+    from adapters.teams.app import COMMANDS, OVERVIEW_COMMANDS
+    from adapters.teams.package import build_package
+
+    out = build_package(APP_ID, tmp_path / "policybot-teams.zip")
+    with zipfile.ZipFile(out) as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+        sizes = {name: struct.unpack(">II", package.read(name)[16:24]) for name in ("color.png", "outline.png")}
+    assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
+    assert set(manifest["bots"][0]["scopes"]) == {"personal", "team"}
+    commands = {c["title"] for c in manifest["bots"][0]["commandLists"][0]["commands"]}
+    assert commands == {"help", *COMMANDS, OVERVIEW_COMMANDS[0]}
+    assert sizes == {"color.png": (192, 192), "outline.png": (32, 32)}
+    assert len(manifest["description"]["short"]) <= 80 and len(manifest["name"]["short"]) <= 30
+    result = subprocess.run([sys.executable, "-m", "adapters.cli", "teams-package", "--out", str(tmp_path / "x.zip")],
+                            cwd=ROOT, capture_output=True, text=True, env={k: v for k, v in os.environ.items()
+                                                                           if k != "MicrosoftAppId"})
+    assert result.returncode == 1 and "--app-id" in result.stderr

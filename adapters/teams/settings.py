@@ -96,7 +96,8 @@ class TeamsSettings:
 
 
 def configured(env: Mapping[str, str]) -> bool:
-    return any(env.get(name, "").strip() for name in TEAMS_VARIABLES)
+    """Teams is wanted: a Microsoft* variable is set, even to nothing (`MicrosoftAppId=`: local mode)."""
+    return any(name in env for name in TEAMS_VARIABLES)
 
 
 def production(env: Mapping[str, str]) -> bool:

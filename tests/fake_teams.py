@@ -67,6 +67,7 @@ class Call:
     activity_id: str
     body: dict
     authorization: str
+    at: float = field(default_factory=time.perf_counter)  # when it arrived (benchmarks)
 
 
 @dataclass

@@ -45,3 +45,14 @@ def test_the_slack_benchmark_acknowledges_every_event_on_both_stores():
     assert result.returncode == 0, result.stderr
     assert "| SQLite (file) | 20/20 |" in result.stdout and "| PostgreSQL (local) | 20/20 |" in result.stdout
     assert result.stdout.count("(20 replies)") == 2
+
+
+def test_the_teams_benchmark_replies_to_every_activity_on_both_stores():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "bench/teams.py", "--activities", "20"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "| SQLite (file) | 20/20 |" in result.stdout and "| PostgreSQL (local) | 20/20 |" in result.stdout
+    assert result.stdout.count("(20 replies)") == 2

@@ -111,6 +111,22 @@ def from_teams(text: str, activity: dict) -> str:
     return html.unescape(text).replace("\xa0", " ").strip()
 
 
+class _Authentication(ConfigurationBotFrameworkAuthentication):
+    """The SDK's authentication, with its user-token client made once rather than for every activity (the bot
+    uses no OAuth connections; building the client costs milliseconds each time)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._user_token_clients: dict[str, object] = {}
+
+    async def create_user_token_client(self, claims_identity):
+        key = str(claims_identity.claims.get(AuthenticationConstants.AUDIENCE_CLAIM)
+                  or claims_identity.claims.get(AuthenticationConstants.APP_ID_CLAIM) or "")
+        if key not in self._user_token_clients:
+            self._user_token_clients[key] = await super().create_user_token_client(claims_identity)
+        return self._user_token_clients[key]
+
+
 class TeamsAdapter:
     platform = PLATFORM
 
@@ -120,7 +136,7 @@ class TeamsAdapter:
         self.texts = bot.kb.texts
         configuration = settings.sdk_configuration()
         factory = CachedCredentials(credentials_factory or ConfigurationServiceClientCredentialFactory(configuration))
-        self.auth = ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=factory)
+        self.auth = _Authentication(configuration, credentials_factory=factory)
         self.adapter = CloudAdapter(self.auth)
         self.connector = Connector(self.auth, settings)
         self.contacts = Contacts(bot.store)
@@ -179,6 +195,7 @@ class TeamsAdapter:
         if not self.connector.allowed(activity.service_url or ""):
             log.warning("refused an activity whose serviceUrl is not an allowed Bot Framework service URL")
             return web.json_response({"error": "serviceUrl is not allowed"}, status=403)
+        identity.connector_factory = self.connector  # allowed URLs only, and clients reused
         result = await self.adapter.process_activity(identity, activity, self.on_turn)
         if result is not None:
             return web.json_response(result.body, status=result.status)

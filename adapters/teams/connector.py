@@ -16,6 +16,7 @@ from botframework.connector.auth import (
     AuthenticationConstants,
     BotFrameworkAuthentication,
     ClaimsIdentity,
+    ConnectorFactory,
     ServiceClientCredentialsFactory,
 )
 from msrest.exceptions import ClientRequestError
@@ -75,7 +76,10 @@ def _seconds(value) -> float | None:
         return None
 
 
-class Connector:
+class Connector(ConnectorFactory):
+    """The connector clients, one per allowed service URL; also the SDK's ConnectorFactory for turns, so a turn
+    reuses them (the SDK would build two clients per activity, ~10 ms each) and can only reach allowed URLs."""
+
     def __init__(self, auth: BotFrameworkAuthentication, settings: TeamsSettings):
         self.auth, self.settings = auth, settings
         self._clients: dict[str, ConnectorClient] = {}
@@ -86,7 +90,10 @@ class Connector:
     def allowed(self, service_url: str) -> bool:
         return self.settings.service_urls.allows(service_url)
 
-    async def client(self, service_url: str) -> ConnectorClient:
+    async def create(self, service_url: str, audience: str = None) -> ConnectorClient:
+        return await self.client(service_url, token=False)
+
+    async def client(self, service_url: str, *, token: bool = True) -> ConnectorClient:
         if not self.allowed(service_url):
             raise DeliveryError(f"{service_url!r} is not an allowed Bot Framework service URL; nothing was sent",
                                 permanent=True)
@@ -98,7 +105,7 @@ class Connector:
             policy.policy.status_forcelist = set()
             client.config.connection.timeout = 20
             self._clients[service_url] = client
-        if not self.settings.local:
+        if token and not self.settings.local:
             await asyncio.to_thread(client.config.credentials.get_access_token)
         return client
 

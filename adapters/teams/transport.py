@@ -31,14 +31,20 @@ UNKNOWN_FOR = 600.0  # seconds a Teams user the directory could not match is not
 class Contacts:
     """The durable address book: conversation references and where each person and tenant is reached."""
 
-    def __init__(self, store: SqlStore, clock=time.time):
-        self.store, self.clock = store, clock
+    def __init__(self, store: SqlStore, clock=time.time, memory: int = 10_000):
+        self.store, self.clock, self.memory = store, clock, memory
+        self._written: dict[str, dict] = {}  # what this process last wrote, to skip writing it again
 
     async def get(self, key: str) -> dict | None:
         return await asyncio.to_thread(self.store.contact, PLATFORM, key)
 
     async def put(self, entries: dict[str, dict]) -> None:
-        await asyncio.to_thread(self.store.remember_contact, PLATFORM, entries, self.clock())
+        changed = {k: v for k, v in entries.items() if self._written.get(k) != v}
+        if changed:
+            await asyncio.to_thread(self.store.remember_contact, PLATFORM, changed, self.clock())
+            if len(self._written) > self.memory:
+                self._written.clear()
+            self._written.update(changed)
 
     async def learn(self, activity: dict) -> None:
         """Remember how to reach this conversation, this person (in a 1:1 chat), their tenant and channel."""

@@ -7,10 +7,9 @@ import pytest
 
 from adapters.teams import cards
 from adapters.teams.app import from_teams
-from adapters.teams.settings import TeamsSettings
 from bot.core import PolicyBot
 from bot.types import Address, Choice, Notification, Quote, Reply
-from tests.fake_teams import APP_ID, OUTBOUND_TOKEN, TENANT, FakeConnector, SigningKey, buttons, card_of, shown
+from tests.fake_teams import OUTBOUND_TOKEN, TENANT, FakeConnector, SigningKey, buttons, card_of, shown
 from tests.slack_rig import directory_copy
 from tests.support import open_store
 from tests.teams_rig import TeamsRig, auth_settings, personal, start_fake_connector
@@ -467,3 +466,12 @@ async def test_health_and_nothing_secret_in_the_log(secured, fake, caplog):
     assert "fake-client-secret" not in caplog.text and OUTBOUND_TOKEN not in caplog.text
     health = await secured.client.get("/healthz")
     assert (await health.json())["platforms"] == ["teams"]
+
+
+async def test_a_stored_address_off_the_allowlist_is_never_called(rig, fake, teams_bot):
+    teams_bot.store.remember_contact("teams", {f"user:{SAM}": {
+        "service_url": "https://evil.example/teams/", "conversation_id": "a:1sam", "tenant_id": TENANT, "bot_id": ""}}, 0)
+    await report_mistake(rig)
+    await rig.deliver()
+    assert not any("evil" in c.conversation for c in fake.calls)
+    assert any("Could not reach Sam Patel" in shown(c) and "not an allowed" in shown(c) for c in fake.sent(MARKETING))

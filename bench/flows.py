@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import knowledge  # noqa: E402
 from bot.core import PolicyBot  # noqa: E402
 from bot.delivery import Worker  # noqa: E402
 from bot.directory import load_directory  # noqa: E402
-from bench.common import ms, postgres_store  # noqa: E402
+from bench.common import DIRECTORY, ms, on_both_stores  # noqa: E402
 from bot.storage import SqlStore  # noqa: E402
 from bot.types import Incoming  # noqa: E402
 
@@ -28,7 +27,6 @@ SCRIPT = [
     "I need to report a post I made by mistake", "council", "facebook", "https://facebook.com/ourcouncil/posts/1",
     "wrong date for bin collections", "yes", "today at 9", "no",
 ]
-DIRECTORY = Path(__file__).resolve().parent.parent / "deploy" / "directory.example.yaml"
 
 
 class Instant:
@@ -64,14 +62,7 @@ def main() -> int:
     parser.add_argument("--reports", type=int, default=50)
     parser.add_argument("--pg", default="postgresql://127.0.0.1:5432/test")
     args = parser.parse_args()
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("SQLite (file)", measure(SqlStore.sqlite(Path(tmp) / "bench.sqlite3"), args.reports)))
-    try:
-        with postgres_store(args.pg, "bench_flows") as store:
-            rows.append(("PostgreSQL (local)", measure(store, args.reports)))
-    except Exception as exc:  # noqa: BLE001 - the benchmark reports what it could not measure
-        print(f"(PostgreSQL not measured: {exc})", file=sys.stderr)
+    rows = on_both_stores(lambda store: measure(store, args.reports), args.pg, "bench_flows")
     print(f"{args.reports} reports of a mistaken post, {len(SCRIPT) + 1} turns each")
     print("| storage | turn median ms | turn p99 ms | submit median ms | submit p99 ms | deliveries/s |")
     print("|---|---|---|---|---|---|")

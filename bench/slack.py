@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,17 +22,12 @@ import aiohttp  # noqa: E402
 import knowledge  # noqa: E402
 from bot.core import PolicyBot  # noqa: E402
 from bot.directory import load_directory  # noqa: E402
-from bench.common import ms, postgres_store  # noqa: E402
+from bench.common import DIRECTORY, QUESTIONS, ms, on_both_stores  # noqa: E402
 from bot.storage import SqlStore  # noqa: E402
 from tests.fake_slack import FakeSlack, event_body, payload, sign  # noqa: E402
 from tests.slack_rig import SlackRig, start_fake_slack  # noqa: E402
 
-DIRECTORY = Path(__file__).resolve().parent.parent / "deploy" / "directory.example.yaml"
 USERS = ["U0ALEXMORG", "U0SAMPATEL", "U0DANAWHIT", "U0JOBLOGGS", "U0PRIYASH"]
-QUESTIONS = [
-    "can I accept a friend request from a service user?", "does this apply to WhatsApp?",
-    "can I use my work email for twitter?", "what happens if I break the policy?", "can I post photos of colleagues?",
-]
 
 
 async def measure(store: SqlStore, events: int) -> dict:
@@ -88,14 +82,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--pg", default="postgresql://127.0.0.1:5432/test")
     args = parser.parse_args()
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("SQLite (file)", asyncio.run(measure(SqlStore.sqlite(Path(tmp) / "bench.sqlite3"), args.events))))
-    try:
-        with postgres_store(args.pg, "bench_slack") as store:
-            rows.append(("PostgreSQL (local)", asyncio.run(measure(store, args.events))))
-    except Exception as exc:  # noqa: BLE001 - the benchmark reports what it could not measure
-        print(f"(PostgreSQL not measured: {exc})", file=sys.stderr)
+    rows = on_both_stores(lambda store: asyncio.run(measure(store, args.events)), args.pg, "bench_slack")
     print(f"{args.events} signed message.im events sent at once to /slack/events; fake Slack Web API on loopback")
     print("| storage | acked (200) | ack median ms | ack p99 ms | ack max ms | all acked s | all replies posted s |")
     print("|---|---|---|---|---|---|---|")

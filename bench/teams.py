@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,19 +21,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiohttp  # noqa: E402
 
 import knowledge  # noqa: E402
-from bench.common import ms, postgres_store  # noqa: E402
+from bench.common import DIRECTORY, QUESTIONS, ms, on_both_stores  # noqa: E402
 from bot.core import PolicyBot  # noqa: E402
 from bot.directory import load_directory  # noqa: E402
 from bot.storage import SqlStore  # noqa: E402
 from tests.fake_teams import FakeConnector, payload  # noqa: E402
 from tests.teams_rig import TeamsRig, auth_settings, start_fake_connector  # noqa: E402
 
-DIRECTORY = Path(__file__).resolve().parent.parent / "deploy" / "directory.example.yaml"
 USERS = ["29:1alex-morgan", "29:1sam-patel", "29:1dana-whitfield", "29:1jo-bloggs", "29:1priya-shah"]
-QUESTIONS = [
-    "can I accept a friend request from a service user?", "does this apply to WhatsApp?",
-    "can I use my work email for twitter?", "what happens if I break the policy?", "can I post photos of colleagues?",
-]
 
 
 async def measure(store: SqlStore, count: int) -> dict:
@@ -91,14 +85,7 @@ def main() -> int:
     parser.add_argument("--activities", type=int, default=100)
     parser.add_argument("--pg", default="postgresql://127.0.0.1:5432/test")
     args = parser.parse_args()
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("SQLite (file)", asyncio.run(measure(SqlStore.sqlite(Path(tmp) / "bench.sqlite3"), args.activities))))
-    try:
-        with postgres_store(args.pg, "bench_teams") as store:
-            rows.append(("PostgreSQL (local)", asyncio.run(measure(store, args.activities))))
-    except Exception as exc:  # noqa: BLE001 - the benchmark reports what it could not measure
-        print(f"(PostgreSQL not measured: {exc})", file=sys.stderr)
+    rows = on_both_stores(lambda store: asyncio.run(measure(store, args.activities)), args.pg, "bench_teams")
     print(f"{args.activities} authenticated message activities sent at once to /api/messages; fake connector on loopback")
     print("| storage | accepted (200) | reply median ms | reply p99 ms | ack median ms | ack p99 ms | all replied s |")
     print("|---|---|---|---|---|---|---|")

@@ -6,6 +6,23 @@ from bot.understanding import MAX_CHARS
 from knowledge.model import Clause, KnowledgeBase
 
 FLOW_CHOICE_PREFIX = "flow:"
+# Words a person may type alone, or pick from a platform's command menu (Slack's /policy, Teams' manifest):
+FLOW_COMMANDS = ("report", "request")  # offer the flows whose ids start with the word
+OVERVIEW_COMMANDS = ("my cases", "cases", "my reports", "my requests")  # their open cases, and what waits for them
+
+
+def _command_word(text: str) -> str:
+    return " ".join(text.lower().split()).strip(" .!?")
+
+
+def flow_command(text: str) -> str | None:
+    """The flow choice a typed command stands for ("report" -> "flow:report"), or None if it is not one."""
+    word = _command_word(text)
+    return f"{FLOW_CHOICE_PREFIX}{word}" if word in FLOW_COMMANDS else None
+
+
+def asks_for_overview(text: str) -> bool:
+    return _command_word(text) in OVERVIEW_COMMANDS
 
 
 class Answers:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from tests.support import recorded
+
 PAYLOADS = Path(__file__).resolve().parent / "payloads" / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-1234-5678-fake"
@@ -26,15 +28,8 @@ BOT_USER = "U0POLICYBOT"
 
 
 def payload(name: str, **changes) -> dict:
-    """A recorded payload (tests/payloads/slack/NAME.json) with some keys changed; "event.text" reaches inside."""
-    data = json.loads((PAYLOADS / f"{name}.json").read_text())
-    for dotted, value in changes.items():
-        target = data
-        *path, last = dotted.split(".")
-        for key in path:
-            target = target[key]
-        target[last] = value
-    return data
+    """A recorded payload (tests/payloads/slack/NAME.json) with some keys changed."""
+    return recorded(PAYLOADS / f"{name}.json", **changes)
 
 
 def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:

@@ -8,7 +8,6 @@ the OpenID metadata and signing keys (JWKS) that the bot's token validation read
 """
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import time
@@ -21,6 +20,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from tests.support import recorded
+
 PAYLOADS = Path(__file__).resolve().parent / "payloads" / "teams"
 APP_ID = "5e0b8c8e-2f0a-4f6e-9d1b-0c7a1e9d3b21"
 BOT_ID = f"28:{APP_ID}"
@@ -30,15 +31,8 @@ OUTBOUND_TOKEN = "fake-bot-token-for-the-connector"
 
 
 def payload(name: str, **changes) -> dict:
-    """A recorded activity (tests/payloads/teams/NAME.json) with some keys changed; "from.id" reaches inside."""
-    data = json.loads((PAYLOADS / f"{name}.json").read_text())
-    for dotted, value in changes.items():
-        target = data
-        *path, last = dotted.split(".")
-        for key in path:
-            target = target[key]
-        target[last] = value
-    return data
+    """A recorded payload (tests/payloads/teams/NAME.json) with some keys changed."""
+    return recorded(PAYLOADS / f"{name}.json", **changes)
 
 
 class SigningKey:
@@ -78,7 +72,6 @@ class FakeConnector:
     not_installed: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
     faults: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)
-    delay: float = 0.0
     refused: list[dict] = field(default_factory=list)  # bodies of conversations refused with 403
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1795000100000))
 
@@ -107,10 +100,6 @@ class FakeConnector:
         return None
 
     async def _record(self, request: web.Request, kind: str) -> tuple[dict, web.Response | None]:
-        if self.delay:
-            import asyncio
-
-            await asyncio.sleep(self.delay)
         try:
             body = await request.json() if request.can_read_body else {}
         except ValueError:
@@ -202,7 +191,7 @@ def shown(call: Call) -> str:
             for value in node:
                 walk(value)
 
-    walk(copy.deepcopy(activity.get("attachments", [])))
+    walk(activity.get("attachments", []))
     return "\n".join(texts)
 
 

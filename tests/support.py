@@ -145,3 +145,15 @@ def open_store(url: str) -> SqlStore:
     store = SqlStore.postgres(url) if url.startswith("postgresql") else SqlStore.sqlite(url)
     store.migrate()
     return store
+
+
+def recorded(path: Path, **changes) -> dict:
+    """A recorded platform payload (JSON) with some keys changed; a dotted key ("event.text") reaches inside."""
+    data = json.loads(path.read_text())
+    for dotted, value in changes.items():
+        target = data
+        *keys, last = dotted.split(".")
+        for key in keys:
+            target = target[key]
+        target[last] = value
+    return data

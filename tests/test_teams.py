@@ -58,6 +58,11 @@ async def report_mistake(rig: TeamsRig, what_happened: str = "I replied with the
         ("press", "A council account"), ("press", "Facebook"), ("type", "https://facebook.com/ourcouncil/posts/123"),
         ("type", what_happened), ("press", "Yes"), ("type", "this morning about 9:30"), ("press", "No"), ("press", "Send"),
     ]
+    await run_script(rig, steps)
+
+
+async def run_script(rig: TeamsRig, steps) -> None:
+    """Alex's side of a guided flow: ("type", text) or ("press", a button on the last card in Alex's chat)."""
     for how, what in steps:
         if how == "press":
             status, _ = await rig.press(ALEX, rig.last(personal(ALEX)), what)
@@ -220,13 +225,7 @@ ACCOUNT_REQUEST = [("type", "I'd like to request a new instagram account for the
 
 
 async def request_account(rig: TeamsRig) -> None:
-    for how, what in ACCOUNT_REQUEST:
-        if how == "press":
-            status, _ = await rig.press(ALEX, rig.last(personal(ALEX)), what)
-        else:
-            status, _ = await rig.say(ALEX, what)
-        assert status == 200
-        await rig.deliver()
+    await run_script(rig, ACCOUNT_REQUEST)
 
 
 async def test_a_whole_account_request_from_requester_to_team_approval_to_requester_told(secured, fake):

@@ -20,10 +20,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.background import Background
 from adapters.slack import blocks
 from adapters.slack.settings import SlackSettings
 from adapters.slack.transport import SlackPeople, SlackTransport
-from bot.answers import FLOW_CHOICE_PREFIX
+from bot.answers import flow_command
 from bot.cases import ACTION_PREFIX as CASE_PREFIX
 from bot.cases import REASON_MAX
 from bot.core import PolicyBot
@@ -35,7 +36,6 @@ PATH = "/slack/events"
 log = logging.getLogger("policybot.slack")
 TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 BARE_LINK = re.compile(r"<((?:https?|mailto):[^<>|\s]+)>")
-SUBCOMMANDS = ("report", "request")  # "/policy report": the flows whose ids start with the word
 LOOKUP_TIMEOUT = 1.5  # seconds allowed for asking Slack who someone is, inside the 3 seconds Slack waits
 
 
@@ -65,7 +65,7 @@ class SlackAdapter:
             process_before_response=True, logger=logging.getLogger("policybot.slack.bolt"),
             request_verification_enabled=self.verifier is not None,
         )
-        self._background: set[asyncio.Task] = set()
+        self.background = Background(log, "a Slack page update")
         self._identity: AuthorizeResult | None = None
         self._identity_lock: asyncio.Lock | None = None
         self._socket = None  # the Socket Mode connection, when the settings ask for one
@@ -168,9 +168,8 @@ class SlackAdapter:
         except (DeliveryError, asyncio.TimeoutError):
             await ack(text=self.texts("chat_unavailable"))
             return
-        word = text.lower()
-        incoming = Incoming(PLATFORM, dm, user, "" if word in SUBCOMMANDS else text,
-                            f"{FLOW_CHOICE_PREFIX}{word}" if word in SUBCOMMANDS else None)
+        action = flow_command(text)  # "/policy report"
+        incoming = Incoming(PLATFORM, dm, user, "" if action else text, action)
         await self.receive(incoming, f"{PLATFORM}:command:{command.get('trigger_id', '')}")
         await ack(text=self.texts("chat_moved_to_dm") if command.get("channel_id") != dm else None)
 
@@ -200,9 +199,9 @@ class SlackAdapter:
             await self._open_form(body["trigger_id"], reply, incoming)
         if channel and channel.startswith("D") and posted.get("ts") and not on_case:
             label = (action.get("text") or (action.get("selected_option") or {}).get("text") or {}).get("text", "")
-            self._later(self._mark_chosen(channel, posted, label))
+            self.background.later(self._mark_chosen(channel, posted, label))
         if (body.get("container") or {}).get("type") == "view":
-            self._later(self.publish_home(user))
+            self.background.later(self.publish_home(user))
 
     async def on_form(self, ack, body: dict, view: dict) -> None:
         answer = blocks.form_answer(view)
@@ -224,7 +223,7 @@ class SlackAdapter:
 
     async def on_home_opened(self, event: dict) -> None:
         if event.get("tab") == "home" and event.get("user"):
-            self._later(self.publish_home(event["user"]))
+            self.background.later(self.publish_home(event["user"]))
 
     async def on_other_event(self) -> None:
         return None
@@ -269,20 +268,6 @@ class SlackAdapter:
         view = blocks.home(overview, self.texts, self.bot.kb.primary.title)
         await self.client.views_publish(user_id=user, view=view)
 
-    def _later(self, work) -> None:
-        """Work nobody waits for and that may be lost (a page refresh): it runs after Slack is answered."""
-        task = asyncio.ensure_future(self._quietly(work))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    @staticmethod
-    async def _quietly(work) -> None:
-        try:
-            await work
-        except Exception as exc:
-            log.warning("a Slack page update failed: %s: %s", type(exc).__name__, exc)
-
     async def settle(self) -> None:
         """Wait for background work (tests, shutdown)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.background.settle()

@@ -18,7 +18,6 @@ import time
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -30,11 +29,12 @@ from botframework.connector.auth.government_constants import GovernmentConstants
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from jwt.algorithms import RSAAlgorithm
 
+from adapters.background import Background
 from adapters.teams import cards
 from adapters.teams.connector import CachedCredentials, Connector
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.transport import PLATFORM, Contacts, TeamsPeople, TeamsTransport
-from bot.answers import FLOW_CHOICE_PREFIX
+from bot.answers import FLOW_COMMANDS, OVERVIEW_COMMANDS, asks_for_overview, flow_command
 from bot.cases import ACTION_PREFIX as CASE_PREFIX
 from bot.cases import REASON_MAX
 from bot.core import PolicyBot
@@ -43,8 +43,7 @@ from bot.types import Incoming, Reply
 PATH = "/api/messages"
 log = logging.getLogger("policybot.teams")
 LOOKUP_TIMEOUT = 1.5  # seconds allowed for asking Teams who someone is
-COMMANDS = ("report", "request")  # typed alone: the flows whose ids start with the word (as /policy report in Slack)
-OVERVIEW_COMMANDS = ("my cases", "cases", "my reports", "my requests")
+COMMANDS, OVERVIEW_COMMANDS = FLOW_COMMANDS, OVERVIEW_COMMANDS  # the core's; deploy/teams/manifest.json lists them
 # The OpenID metadata the SDK reads its signing keys from (public cloud and US government; channel and Emulator).
 METADATA_URLS = (
     AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
@@ -144,7 +143,7 @@ class TeamsAdapter:
         self.transport = TeamsTransport(self.connector, self.people, settings, self.texts, self.needs_reason)
         self.openid_metadata_url = openid_metadata_url
         self._session: aiohttp.ClientSession | None = None
-        self._background: set[asyncio.Task] = set()
+        self.background = Background(log, "a Teams view")
 
     def needs_reason(self, action_id: str) -> bool:
         action = self.bot.kb.actions.get(action_id)
@@ -196,14 +195,14 @@ class TeamsAdapter:
             log.warning("refused an activity whose serviceUrl is not an allowed Bot Framework service URL")
             return web.json_response({"error": "serviceUrl is not allowed"}, status=403)
         identity.connector_factory = self.connector  # allowed URLs only, and clients reused
-        result = await self.adapter.process_activity(identity, activity, self.on_turn)
+        # the turn reads the activity as it arrived, rather than having the SDK serialize its model back
+        result = await self.adapter.process_activity(identity, activity, lambda turn: self.on_activity(body))
         if result is not None:
             return web.json_response(result.body, status=result.status)
         return web.Response(status=200)
 
     # -- activities ------------------------------------------------------------------------------------------------
-    async def on_turn(self, turn: TurnContext) -> None:
-        activity = turn.activity.serialize()
+    async def on_activity(self, activity: dict) -> None:
         await self.contacts.learn(activity)
         kind = activity.get("type")
         if kind == "message":
@@ -235,12 +234,11 @@ class TeamsAdapter:
             await self.receive(Incoming(PLATFORM, where, sender["id"], text, action), event_id, activity)
             return
         text = from_teams(str(activity.get("text") or ""), activity)
-        word = text.lower().strip(" .!?")
-        if word in OVERVIEW_COMMANDS:
+        if asks_for_overview(text):
             await self.people_known(activity)
-            self._later(self.send_overview(activity))
+            self.background.later(self.send_overview(activity))
             return
-        action = f"{FLOW_CHOICE_PREFIX}{word}" if word in COMMANDS else None
+        action = flow_command(text)
         await self.receive(Incoming(PLATFORM, conversation["id"], sender["id"], "" if action else text, action),
                            event_id, activity)
 
@@ -292,19 +290,6 @@ class TeamsAdapter:
         await self.connector.post(activity["serviceUrl"], activity["conversation"]["id"],
                                   cards.activity(content, self.texts("home_mine")))
 
-    def _later(self, work) -> None:
-        """Work nobody waits for and that may be lost (a view of one's cases): it runs after Teams is answered."""
-        task = asyncio.ensure_future(self._quietly(work))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    @staticmethod
-    async def _quietly(work) -> None:
-        try:
-            await work
-        except Exception as exc:
-            log.warning("a Teams view failed: %s: %s", type(exc).__name__, exc)
-
     async def settle(self) -> None:
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        """Wait for background work (tests, shutdown)."""
+        await self.background.settle()

@@ -200,10 +200,8 @@ def size(message: dict) -> int:
 def fit(message: dict, limit: int = MAX_BYTES) -> dict:
     """Shorten the longest texts until the activity is under the limit; buttons and their values stay."""
     content = message["attachments"][0]["content"]
-    content["fallbackText"] = cut(content.get("fallbackText", ""), FALLBACK_TEXT)
-    while size(message) > limit:
+    while (excess := size(message) - limit) > 0:
         runs = list(_runs(content.get("body", [])))
-        excess = size(message) - limit
         if content.get("fallbackText") and len(content["fallbackText"].encode("utf-8")) > 200:
             content["fallbackText"] = cut(content["fallbackText"], max(100, len(content["fallbackText"]) // 2))
             continue

@@ -149,8 +149,12 @@ class TeamsTransport:
         return await self.people.user_id(person)
 
     async def _tenant(self, key: str = "") -> dict:
-        known = await self.contacts.get(key) if key else None
-        known = known or await self.contacts.get(f"tenant:{self.settings.tenant_id}") or await self.contacts.get("tenant:") or {}
+        """Where to open a conversation: what was learned for `key` (a channel), else for the tenant, else defaults."""
+        known: dict = {}
+        for candidate in dict.fromkeys(k for k in (key, f"tenant:{self.settings.tenant_id}", "tenant:") if k):
+            known = await self.contacts.get(candidate) or {}
+            if known:
+                break
         return {"service_url": known.get("service_url") or self.settings.default_service_url,
                 "tenant_id": self.settings.tenant_id or known.get("tenant_id", ""),
                 "bot_id": known.get("bot_id") or (f"28:{self.settings.app_id}" if self.settings.app_id else "")}
